@@ -13,7 +13,8 @@ export interface OrmOptions {
   /** The service's schema; every entity and the migrations table live in it. */
   schema: string;
   entities: NonNullable<Options['entities']>;
-  migrations?: (new () => Migration)[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  migrations?: (new (...args: any[]) => Migration)[];
   poolMax?: number;
   logger?: Logger;
   debug?: boolean;

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import express, { type Express } from 'express';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import client from 'prom-client';
+import { Principal } from '../auth/claims.js';
+import { bearerToken, TokenRejectedError, type TokenVerifier } from '../auth/tokens.js';
+import { getRequestContext, runWithContext, type RequestContext } from '../context.js';
+import { ErrorCode, HmsError } from '../errors.js';
+import { mountOperationalRoutes, type ReadinessChecks } from '../http/health.js';
+import { traceIdOf } from '../http/trace.js';
+import { ALWAYS_ANONYMOUS_FIELDS, rootFieldNames } from './anonymous.js';
+import type { SubgraphContext } from './request-context.js';
+
+export interface SubgraphServerOptions {
+  /** Service name, as in logs, metrics and the supergraph. */
+  name: string;
+  port: number;
+  host?: string;
+  typeDefs: DocumentNode;
+  // The resolver map type of @apollo/subgraph is not exported from its entry point.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: Record<string, any>;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  production: boolean;
+  /** Root fields this subgraph serves without a token, such as `login`. */
+  anonymousFields?: string[];
+  /** Whether platform operator tokens, which carry no tenant, are accepted; only identity does. */
+  acceptPlatformTokens?: boolean;
+  readiness: ReadinessChecks;
+  /** Adds service-specific HTTP routes, such as identity's JWKS. */
+  routes?: (app: Express) => void;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a federated subgraph over HTTP with the HMS conventions: every request is authenticated again
+ * (the gateway is not trusted blindly), anonymous requests reach only `_service` and the declared
+ * anonymous fields, errors carry HMS codes, and production hides stack traces and introspection.
+ */
+export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningSubgraph> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: Server = await new Promise((resolve) => {
+    const server = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(server));
+  });
+
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ service: options.name });
+  client.collectDefaultMetrics({ register: registry });
+  const operations = new client.Counter({
+    name: 'hms_graphql_operations_total',
+    help: 'GraphQL operations served, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  const anonymousFields = new Set([...ALWAYS_ANONYMOUS_FIELDS, ...(options.anonymousFields ?? [])]);
+  const server = new ApolloServer<SubgraphContext>({
+    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers }),
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: !options.production,
+    hideSchemaDetailsFromClientErrors: options.production,
+    allowBatchedHttpRequests: false,
+    formatError: (formatted, error) => formatSubgraphError(formatted, error, options),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      anonymousAccessPlugin(anonymousFields),
+      outcomeMetricsPlugin(operations),
+    ],
+  });
+  await server.start();
+
+  app.use((req, _res, next) => {
+    const requestId = (req.header('x-request-id') ?? '').slice(0, 100) || randomUUID();
+    const context: RequestContext = { requestId, traceId: traceIdOf(req.header('traceparent')) };
+    runWithContext(context, () => next());
+  });
+  mountOperationalRoutes(app, options.readiness, options.logger, registry);
+  options.routes?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => buildContext(req.header.bind(req), options),
+    }),
+  );
+
+  const port = (httpServer.address() as AddressInfo).port;
+  options.logger.info({ port }, `Subgraph ${options.name} is listening.`);
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    stop: async () => {
+      await server.stop();
+      options.logger.info(`Subgraph ${options.name} stopped.`);
+    },
+  };
+}
+
+async function buildContext(header: (name: string) => string | undefined, options: SubgraphServerOptions): Promise<SubgraphContext> {
+  const requestContext = getRequestContext();
+  const context: SubgraphContext = {
+    requestId: requestContext.requestId,
+    traceId: requestContext.traceId,
+    clientIp: header('x-hms-client-ip'),
+    userAgent: header('x-hms-user-agent'),
+    memo: new Map(),
+  };
+
+  const token = bearerToken(header('authorization'));
+  if (!token) return context;
+
+  try {
+    const claims = await options.verifyToken(token);
+    if (claims.typ === 'platform' && !options.acceptPlatformTokens) {
+      throw HmsError.forbiddenBecause('Platform operator tokens cannot use this service.');
+    }
+    context.principal = new Principal(claims);
+  } catch (error) {
+    if (error instanceof TokenRejectedError) {
+      options.logger.info({ reason: error.reason }, 'Rejected an access token.');
+      throw HmsError.unauthenticated(`The access token was rejected (${error.reason}).`);
+    }
+    throw error;
+  }
+
+  requestContext.tenantId = context.principal.tenantId;
+  requestContext.userId = context.principal.subject;
+  requestContext.sessionId = context.principal.sessionId;
+  return context;
+}
+
+/** Rejects anonymous operations that select anything beyond the allowed root fields. */
+function anonymousAccessPlugin(allowed: ReadonlySet<string>): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, document, operation }) {
+          if (contextValue.principal || !operation) return;
+          const fields = rootFieldNames(document, operation);
+          if (fields.some((field) => !allowed.has(field))) throw HmsError.unauthenticated();
+        },
+      };
+    },
+  };
+}
+
+function outcomeMetricsPlugin(counter: client.Counter<'outcome'>): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ errors }) {
+          counter.inc({ outcome: errors?.length ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+}
+
+/** Keeps HMS and client-input codes, and masks anything unexpected in production after logging it. */
+function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown, options: SubgraphServerOptions): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof HmsError) return formatted;
+
+  const code = formatted.extensions?.code;
+  const known = typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+  if (known) return formatted;
+
+  options.logger.error({ err: original }, 'Unexpected error while serving a GraphQL request.');
+  if (!options.production) return formatted;
+  return {
+    message: 'Internal server error. The trace id in the server log identifies the failure.',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
