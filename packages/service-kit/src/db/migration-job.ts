@@ -10,7 +10,10 @@ import { provisionServiceDatabase } from './provision.js';
  * schema and roles; it then applies pending migrations as the schema owner from
  * `HMS_MIGRATION_DATABASE_URL`.
  */
-export async function runMigrationJob(service: string, options: Pick<OrmOptions, 'entities' | 'migrations'>): Promise<void> {
+export async function runMigrationJob(
+  service: string,
+  options: Pick<OrmOptions, 'entities' | 'migrations'> & { extensions?: string[] },
+): Promise<void> {
   const logger = createLogger(`${service}-migrations`);
   const config = loadConfig({
     HMS_MIGRATION_DATABASE_URL: env.url('a PostgreSQL URL of the schema owner role'),
@@ -20,11 +23,16 @@ export async function runMigrationJob(service: string, options: Pick<OrmOptions,
 
   if (config.HMS_DATABASE_ADMIN_URL) {
     const database = config.HMS_DATABASE_NAME ?? new URL(config.HMS_MIGRATION_DATABASE_URL).pathname.slice(1);
-    await provisionServiceDatabase({ adminUrl: config.HMS_DATABASE_ADMIN_URL, database, service });
+    await provisionServiceDatabase({ adminUrl: config.HMS_DATABASE_ADMIN_URL, database, service, extensions: options.extensions });
     logger.info({ database }, 'Provisioned the database, schema and roles.');
   }
 
-  const orm = await createOrm({ clientUrl: config.HMS_MIGRATION_DATABASE_URL, schema: service, ...options });
+  const orm = await createOrm({
+    clientUrl: config.HMS_MIGRATION_DATABASE_URL,
+    schema: service,
+    entities: options.entities,
+    migrations: options.migrations,
+  });
   try {
     const applied = await migrate(orm);
     logger.info({ applied }, applied.length ? 'Applied migrations.' : 'The schema is up to date.');

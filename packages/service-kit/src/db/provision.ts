@@ -7,6 +7,11 @@ export interface ProvisionOptions {
   /** The database the services share; each service lives in its own schema inside it. */
   database: string;
   service: string;
+  /**
+   * PostgreSQL extensions the service's migrations rely on (such as pg_trgm). Creating one needs a
+   * superuser, so it happens here and not in the owner's migrations.
+   */
+  extensions?: string[];
 }
 
 /**
@@ -47,6 +52,9 @@ export async function provisionServiceDatabase(options: ProvisionOptions): Promi
   try {
     await client.query(`grant connect on database ${ident(options.database)} to ${ident(roles.owner)}, ${ident(roles.app)}`);
     await client.query(`create schema if not exists ${ident(roles.schema)} authorization ${ident(roles.owner)}`);
+    for (const extension of options.extensions ?? []) {
+      await client.query(`create extension if not exists ${ident(extension)} with schema public`);
+    }
     await client.query(`grant usage on schema ${ident(roles.schema)} to ${ident(roles.app)}`);
     await client.query(
       `alter default privileges for role ${ident(roles.owner)} in schema ${ident(roles.schema)} grant select, insert, update, delete on tables to ${ident(roles.app)}`,
