@@ -1,0 +1,3 @@
+export * from './database.js';
+export * from './issuer.js';
+export * from './graphql.js';
