@@ -1,0 +1,272 @@
+// Tests the importer's GraphQL client side against the in-memory stand-in
+// gateway. The end-to-end test against the real gateway lives elsewhere.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GraphQLError } from 'graphql';
+import { ALREADY_IMPORTED, importFhir, ImportFatalError, type ImportOptions } from './import.js';
+import { MINOR_WITHOUT_GUARDIAN, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
+import { StandInGateway } from './stand-in-gateway.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const NOW = new Date('2026-12-04T12:00:00Z');
+const ADAN_FILE = join(FIXTURES, 'Adán600_Delrío329_a08c883f-bdbd-7d0b-158d-17a69e78337b.json');
+const ADAN_ID = 'a08c883f-bdbd-7d0b-158d-17a69e78337b';
+
+let gateway: StandInGateway;
+let url: string;
+let log: string[];
+
+beforeEach(async () => {
+  gateway = new StandInGateway();
+  url = await gateway.start();
+  log = [];
+});
+
+afterEach(async () => {
+  await gateway.stop();
+});
+
+function options(overrides: Partial<ImportOptions> = {}): ImportOptions {
+  return {
+    gatewayUrl: url,
+    tenantSlug: gateway.tenantSlug,
+    email: gateway.email,
+    password: gateway.password,
+    paths: [FIXTURES],
+    now: NOW,
+    retryBaseDelayMs: 1,
+    log: (line) => log.push(line),
+    ...overrides,
+  };
+}
+
+/** Writes a bundle holding the given patients into a fresh folder and returns the folder. */
+async function bundleFolder(patients: unknown[]): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'fhir-import-'));
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: patients.map((resource) => ({ resource })),
+  };
+  await writeFile(join(folder, 'bundle.json'), JSON.stringify(bundle));
+  return folder;
+}
+
+async function adan(): Promise<Record<string, unknown>> {
+  const bundle = JSON.parse(await readFile(ADAN_FILE, 'utf8')) as {
+    entry: { resource: Record<string, unknown> }[];
+  };
+  const patient = bundle.entry.find((entry) => entry.resource.resourceType === 'Patient')?.resource;
+  assert.ok(patient);
+  return patient;
+}
+
+test('registers every fixture patient and creates nothing on a second run', async () => {
+  const first = await importFhir(options());
+  assert.deepEqual(first, {
+    read: 5,
+    created: 5,
+    skipped: 0,
+    failed: 0,
+    warnings: 0,
+    skippedReasons: {},
+    failures: [],
+  });
+  assert.equal(gateway.patients.length, 5);
+  const stored = gateway.findByIdentifier(SYNTHEA_IDENTIFIER_SYSTEM, ADAN_ID);
+  assert.equal(stored?.input.phone, '+15558528216');
+  assert.equal(stored?.input.name.family, 'Delrío329');
+  assert.ok(log.some((line) => line.startsWith('5 read, 5 created')));
+
+  const second = await importFhir(options({ concurrency: 2 }));
+  assert.equal(second.created, 0);
+  assert.equal(second.skipped, 5);
+  assert.deepEqual(second.skippedReasons, { [ALREADY_IMPORTED]: 5 });
+  assert.equal(gateway.patients.length, 5);
+});
+
+test('retries HTTP 5xx answers with back-off', async () => {
+  gateway.failNext = { count: 3, status: 503 };
+  const summary = await importFhir(options({ paths: [ADAN_FILE] }));
+  assert.equal(summary.created, 1);
+  assert.equal(log.filter((line) => /^HTTP_503: .*retry \d\/4/.test(line)).length, 3);
+});
+
+test('counts a patient whose registration keeps failing as failed and goes on', async () => {
+  let attempts = 0;
+  gateway.beforeRegister = (input) => {
+    if (input.name.family !== 'Delrío329') return;
+    attempts++;
+    throw new GraphQLError('database is down', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
+  const summary = await importFhir(options({ maxAttempts: 2 }));
+  assert.equal(summary.created, 4);
+  assert.equal(attempts, 2);
+  assert.deepEqual(summary.failures, [
+    { file: ADAN_FILE, fhirId: ADAN_ID, reason: 'INTERNAL_SERVER_ERROR: database is down' },
+  ]);
+});
+
+test('renews an expired access token once for all concurrent requests', async () => {
+  const folder = await bundleFolder(
+    Array.from({ length: 12 }, (_, index) => ({
+      resourceType: 'Patient',
+      id: `patient-${index}`,
+      name: [{ use: 'official', family: `Family${index}`, given: ['Given'] }],
+      gender: 'female',
+      birthDate: '1980-01-01',
+    })),
+  );
+  try {
+    let registered = 0;
+    gateway.beforeRegister = () => {
+      if (++registered === 4) gateway.expireAccessTokens();
+    };
+    const summary = await importFhir(options({ paths: [folder], concurrency: 4 }));
+    assert.equal(summary.created, 12);
+    assert.equal(gateway.operations.filter((operation) => operation === 'refreshSession').length, 1);
+    assert.equal(gateway.operations.filter((operation) => operation === 'login').length, 1);
+  } finally {
+    await rm(folder, { recursive: true });
+  }
+});
+
+test('logs in again when the refresh token is rejected too', async () => {
+  gateway.beforeRegister = () => {
+    gateway.expireAccessTokens();
+    gateway.revokeRefreshTokens();
+    gateway.beforeRegister = undefined;
+  };
+  const summary = await importFhir(options());
+  assert.equal(summary.created, 5);
+  assert.deepEqual(
+    gateway.operations.filter(
+      (operation) => operation !== 'patientByIdentifier' && operation !== 'registerPatient',
+    ),
+    ['login', 'refreshSession', 'login'],
+  );
+});
+
+test('renews the session before sending a token that is about to expire', async () => {
+  gateway.accessTokenTtlMs = 5_000;
+  const summary = await importFhir(options({ paths: [ADAN_FILE] }));
+  assert.equal(summary.created, 1);
+  assert.ok(gateway.operations.includes('refreshSession'));
+});
+
+test('stops with ImportFatalError when the login is rejected', async () => {
+  await assert.rejects(importFhir(options({ password: 'wrong' })), (error: unknown) => {
+    assert.ok(error instanceof ImportFatalError);
+    assert.match(error.message, /cannot log in .* invalid credentials/);
+    assert.equal(error.summary.read, 0);
+    return true;
+  });
+});
+
+test('stops with ImportFatalError when the gateway cannot be reached', async () => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  await assert.rejects(
+    importFhir(options({ gatewayUrl: `http://127.0.0.1:${closedPort}/graphql`, maxAttempts: 2 })),
+    /cannot log in .*ECONNREFUSED/,
+  );
+});
+
+test('stops with ImportFatalError when the user may not register patients', async () => {
+  gateway.forbidRegistration = true;
+  await assert.rejects(importFhir(options()), (error: unknown) => {
+    assert.ok(error instanceof ImportFatalError);
+    assert.match(error.message, /FORBIDDEN/);
+    return true;
+  });
+});
+
+test('counts a CONFLICT from a parallel run as skipped', async () => {
+  gateway.beforeRegister = (input: RegisterPatientInput) => {
+    gateway.beforeRegister = undefined;
+    gateway.store(input);
+  };
+  const summary = await importFhir(options({ paths: [ADAN_FILE] }));
+  assert.equal(summary.created, 0);
+  assert.deepEqual(summary.skippedReasons, { [ALREADY_IMPORTED]: 1 });
+});
+
+test('counts a CONFLICT on another patient identifier as failed', async () => {
+  gateway.store({
+    name: { given: ['Other'], family: 'Person' },
+    sex: 'MALE',
+    birthDate: '1950-01-01',
+    identifiers: [{ type: 'NATIONAL_ID', system: 'http://hl7.org/fhir/sid/us-ssn', value: '999-14-7102' }],
+  });
+  const summary = await importFhir(options({ paths: [ADAN_FILE] }));
+  assert.equal(summary.failed, 1);
+  assert.deepEqual(summary.failures, [
+    {
+      file: ADAN_FILE,
+      fhirId: ADAN_ID,
+      reason: 'CONFLICT: identifier http://hl7.org/fhir/sid/us-ssn|999-14-7102 is already in use',
+    },
+  ]);
+});
+
+test('reports BAD_USER_INPUT as a failure with its message and fields', async () => {
+  gateway.beforeRegister = () => {
+    throw new GraphQLError('postal code does not match the state', {
+      extensions: { code: 'BAD_USER_INPUT', fields: { 'address.postalCode': 'mismatch' } },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ADAN_FILE] }));
+  assert.equal(summary.failed, 1);
+  assert.equal(
+    summary.failures[0]?.reason,
+    'BAD_USER_INPUT: postal code does not match the state (fields: {"address.postalCode":"mismatch"})',
+  );
+});
+
+test('skips minors without a contact, registers those with one, and counts warnings and unreadable files', async () => {
+  const patient = await adan();
+  const folder = await bundleFolder([
+    { ...patient, id: 'child-without-contact', identifier: [], birthDate: '2015-06-01' },
+    {
+      ...patient,
+      id: 'child-with-contact',
+      identifier: [],
+      birthDate: '2015-06-01',
+      telecom: [{ system: 'phone', value: '12' }],
+      contact: [
+        { relationship: [{ coding: [{ code: 'FTH' }] }], name: { family: 'Delrío329', given: ['Pedro1'] } },
+      ],
+    },
+    { ...patient, id: 'no-birth-date', identifier: [], birthDate: undefined },
+  ]);
+  await writeFile(join(folder, 'zz-broken.json'), '{');
+  try {
+    const summary = await importFhir(options({ paths: [folder] }));
+    assert.equal(summary.read, 3);
+    assert.equal(summary.created, 1);
+    assert.equal(summary.warnings, 1);
+    assert.deepEqual(summary.skippedReasons, { [MINOR_WITHOUT_GUARDIAN]: 1 });
+    const failures = summary.failures.map((failure) => [failure.fhirId, failure.reason]);
+    assert.equal(failures.length, 2);
+    assert.deepEqual(failures[0], ['no-birth-date', 'Patient has no birthDate']);
+    assert.equal(failures[1]?.[0], null);
+    assert.match(failures[1]?.[1] ?? '', /^cannot read JSON: /);
+    const child = gateway.findByIdentifier(SYNTHEA_IDENTIFIER_SYSTEM, 'child-with-contact');
+    assert.deepEqual(child?.input.guardians, [
+      { name: { given: ['Pedro1'], family: 'Delrío329' }, relationship: 'FATHER' },
+    ]);
+    assert.equal(child?.input.phone, undefined);
+  } finally {
+    await rm(folder, { recursive: true });
+  }
+});

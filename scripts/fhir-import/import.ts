@@ -1,0 +1,248 @@
+// Registers the patients of Synthea FHIR R4 bundles in one tenant through the
+// gateway, as any GraphQL client would. Safe to run again: a patient whose
+// Synthea id is already registered is skipped.
+import { listBundleFiles, readPatients, errorMessage, type BundleItem } from './bundles.js';
+import { GatewayClient, GatewayError } from './gateway-client.js';
+import { mapPatient, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
+
+export const ALREADY_IMPORTED = 'already imported';
+
+export interface ImportOptions {
+  /** GraphQL endpoint of the gateway, for example http://127.0.0.1:4000/graphql. */
+  gatewayUrl: string;
+  tenantSlug: string;
+  /** Login name: an email or a phone number, as the identity subgraph accepts either. */
+  email?: string;
+  phone?: string;
+  password: string;
+  /** Bundle files, or folders searched recursively for .json files. */
+  paths: string[];
+  /** Patients being sent at once; defaults to 4. */
+  concurrency?: number;
+  /** Patients between two progress lines; defaults to 100. */
+  progressEvery?: number;
+  /** Attempts per request, the first one included; defaults to 5. */
+  maxAttempts?: number;
+  retryBaseDelayMs?: number;
+  requestTimeoutMs?: number;
+  /** Consecutive patients lost to network errors after which the run stops; defaults to 10. */
+  maxConsecutiveNetworkFailures?: number;
+  /** Import time, which decides who counts as a minor; defaults to the current time. */
+  now?: Date;
+  /** Receives progress and warning lines; defaults to stderr. */
+  log?: (line: string) => void;
+}
+
+export interface ImportFailure {
+  file: string;
+  /** Synthea id of the patient, or null when a whole file could not be read. */
+  fhirId: string | null;
+  reason: string;
+}
+
+export interface ImportSummary {
+  /** Patient resources found in the files. */
+  read: number;
+  created: number;
+  /** Already registered, or left out on purpose; `skippedReasons` counts each reason. */
+  skipped: number;
+  /** Patients not registered because of an error, plus files that could not be read. */
+  failed: number;
+  /** Values dropped from otherwise registered or skipped patients, such as impossible phone numbers. */
+  warnings: number;
+  skippedReasons: Record<string, number>;
+  failures: ImportFailure[];
+}
+
+/** A failure that stops the whole run, such as rejected credentials. */
+export class ImportFatalError extends Error {
+  constructor(
+    message: string,
+    /** The counts up to the point the run stopped. */
+    readonly summary: ImportSummary,
+  ) {
+    super(message);
+    this.name = 'ImportFatalError';
+  }
+}
+
+const FIND_PATIENT = `query ImportFindPatient($system: String!, $value: String!) {
+  patientByIdentifier(system: $system, value: $value) { id mrn }
+}`;
+const REGISTER_PATIENT = `mutation ImportRegisterPatient($input: RegisterPatientInput!) {
+  registerPatient(input: $input) { id mrn }
+}`;
+
+type RegisterOutcome = { status: 'created' } | { status: 'skipped'; reason: string };
+
+// Errors after which every further patient would fail the same way.
+const FATAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+
+/**
+ * Imports every Patient of the given bundles. Per-patient problems are
+ * counted in the summary; throws ImportFatalError when the run cannot go on
+ * (a path cannot be read, login is rejected, the user may not register
+ * patients, or the gateway stays unreachable).
+ */
+export async function importFhir(options: ImportOptions): Promise<ImportSummary> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`fhir-import: ${line}\n`));
+  const now = options.now ?? new Date();
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const progressEvery = Math.max(1, options.progressEvery ?? 100);
+  const maxNetworkFailures = Math.max(1, options.maxConsecutiveNetworkFailures ?? 10);
+  const summary: ImportSummary = {
+    read: 0,
+    created: 0,
+    skipped: 0,
+    failed: 0,
+    warnings: 0,
+    skippedReasons: {},
+    failures: [],
+  };
+  const fatal = (message: string) => new ImportFatalError(message, summary);
+
+  let files: string[];
+  try {
+    files = await listBundleFiles(options.paths);
+  } catch (error) {
+    throw fatal(`cannot list the bundle files: ${errorMessage(error)}`);
+  }
+  log(`${files.length} bundle files to read`);
+
+  const client = new GatewayClient({
+    url: options.gatewayUrl,
+    credentials: {
+      tenantSlug: options.tenantSlug,
+      email: options.email,
+      phone: options.phone,
+      password: options.password,
+    },
+    maxAttempts: options.maxAttempts,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    log,
+  });
+  try {
+    await client.login();
+  } catch (error) {
+    const user = options.email ?? options.phone ?? '(no login name)';
+    throw fatal(
+      `cannot log in to ${options.gatewayUrl} as ${user} in tenant ${options.tenantSlug}: ${errorMessage(error)}`,
+    );
+  }
+
+  const started = Date.now();
+  let processed = 0;
+  let consecutiveNetworkFailures = 0;
+  const reportProgress = () => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
+    log(
+      `${summary.read} read, ${summary.created} created, ${summary.skipped} skipped, ` +
+        `${summary.failed} failed, ${summary.warnings} warnings (${rate} patients/s)`,
+    );
+  };
+  const finish = () => {
+    processed++;
+    if (processed % progressEvery === 0) reportProgress();
+  };
+  const skip = (reason: string) => {
+    summary.skipped++;
+    summary.skippedReasons[reason] = (summary.skippedReasons[reason] ?? 0) + 1;
+  };
+  const fail = (file: string, fhirId: string | null, reason: string) => {
+    summary.failed++;
+    summary.failures.push({ file, fhirId, reason });
+    log(`failed: ${file}${fhirId ? ` Patient/${fhirId}` : ''}: ${reason}`);
+  };
+
+  const findPatient = async (fhirId: string): Promise<boolean> => {
+    const data = await client.request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
+      system: SYNTHEA_IDENTIFIER_SYSTEM,
+      value: fhirId,
+    });
+    return data.patientByIdentifier !== null;
+  };
+
+  const register = async (fhirId: string, input: RegisterPatientInput): Promise<RegisterOutcome> => {
+    if (await findPatient(fhirId)) return { status: 'skipped', reason: ALREADY_IMPORTED };
+    let retried = false;
+    try {
+      await client.request(REGISTER_PATIENT, { input }, { onRetry: () => (retried = true) });
+      return { status: 'created' };
+    } catch (error) {
+      // A CONFLICT comes from another run registering the same patient
+      // meanwhile, from an earlier attempt of this request that did reach the
+      // server, or from another patient holding one of the identifiers, such
+      // as an SSN. Only a lookup by the Synthea id separates these cases.
+      if (error instanceof GatewayError && error.code === 'CONFLICT' && (await findPatient(fhirId))) {
+        return retried ? { status: 'created' } : { status: 'skipped', reason: ALREADY_IMPORTED };
+      }
+      throw error;
+    }
+  };
+
+  const importItem = async (item: BundleItem) => {
+    if (item.kind === 'unreadable') {
+      fail(item.file, null, item.reason);
+      return;
+    }
+    summary.read++;
+    const mapping = mapPatient(item.patient, { now });
+    if (mapping.outcome === 'invalid') {
+      fail(item.file, mapping.fhirId ?? null, mapping.reason);
+      return finish();
+    }
+    if (mapping.outcome === 'skipped') {
+      skip(mapping.reason);
+      return finish();
+    }
+    for (const warning of mapping.warnings)
+      log(`warning: ${item.file} Patient/${mapping.fhirId}: ${warning}`);
+    summary.warnings += mapping.warnings.length;
+    try {
+      const outcome = await register(mapping.fhirId, mapping.input);
+      if (outcome.status === 'created') summary.created++;
+      else skip(outcome.reason);
+      consecutiveNetworkFailures = 0;
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      if (FATAL_CODES.has(error.code)) throw fatal(`${error.code} from the gateway: ${error.message}`);
+      fail(item.file, mapping.fhirId, describeGatewayError(error));
+      if (error.code === 'NETWORK_ERROR' && ++consecutiveNetworkFailures >= maxNetworkFailures) {
+        throw fatal(
+          `gateway unreachable for ${consecutiveNetworkFailures} patients in a row: ${error.message}`,
+        );
+      }
+    }
+    finish();
+  };
+
+  const items = readPatients(files);
+  let stopError: unknown;
+  const worker = async () => {
+    // Async generators queue concurrent next() calls, so the workers share
+    // one reader and each file is parsed once.
+    while (stopError === undefined) {
+      const next = await items.next();
+      if (next.done) return;
+      try {
+        await importItem(next.value);
+      } catch (error) {
+        stopError ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await items.return(undefined);
+  reportProgress();
+  if (stopError !== undefined) {
+    throw stopError instanceof ImportFatalError ? stopError : fatal(errorMessage(stopError));
+  }
+  return summary;
+}
+
+function describeGatewayError(error: GatewayError): string {
+  const fields = error.fields === undefined ? '' : ` (fields: ${JSON.stringify(error.fields)})`;
+  return `${error.code}: ${error.message}${fields}`;
+}

@@ -1,0 +1,316 @@
+// An in-memory stand-in for the HMS gateway, for the importer's tests only.
+// It serves login, refreshSession, patientByIdentifier and registerPatient
+// from the contract's SDL through graphql-js, so a query that does not match
+// the contract fails here as it would at the real gateway. It does not model
+// tenants beyond one slug, roles, or the clinical service's full validation.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { buildSchema, graphql, GraphQLError, type GraphQLScalarType } from 'graphql';
+import type { RegisterPatientInput } from './mapping.js';
+
+const SDL = /* GraphQL */ `
+  scalar LocalDate
+  scalar DateTime
+  enum AdministrativeSex {
+    FEMALE
+    MALE
+    OTHER
+    UNKNOWN
+  }
+  enum IdentifierType {
+    NATIONAL_ID
+    PASSPORT
+    DRIVER_LICENSE
+    INSURANCE
+    EXTERNAL
+    OTHER
+  }
+  enum GuardianRelationship {
+    MOTHER
+    FATHER
+    PARENT
+    LEGAL_GUARDIAN
+    GRANDPARENT
+    SIBLING
+    OTHER
+  }
+  input HumanNameInput {
+    given: [String!]!
+    family: String!
+    prefix: [String!]
+    suffix: [String!]
+  }
+  input AddressInput {
+    lines: [String!]
+    city: String
+    district: String
+    state: String
+    postalCode: String
+    country: String
+  }
+  input PatientIdentifierInput {
+    type: IdentifierType!
+    system: String!
+    value: String!
+  }
+  input GuardianInput {
+    name: HumanNameInput!
+    relationship: GuardianRelationship!
+    phone: String
+    email: String
+  }
+  input RegisterPatientInput {
+    name: HumanNameInput!
+    sex: AdministrativeSex!
+    genderIdentity: String
+    birthDate: LocalDate!
+    deceasedAt: DateTime
+    phone: String
+    email: String
+    address: AddressInput
+    identifiers: [PatientIdentifierInput!]
+    guardians: [GuardianInput!]
+  }
+  type PatientIdentifier {
+    type: IdentifierType!
+    system: String!
+    value: String!
+  }
+  type Patient {
+    id: ID!
+    mrn: String!
+    identifiers: [PatientIdentifier!]!
+  }
+  # The identity subgraph's input type name is not part of the importer's
+  # contract, which is why the importer writes the login input inline.
+  input StandInLoginInput {
+    tenantSlug: String!
+    email: String
+    phone: String
+    password: String!
+  }
+  type SessionUser {
+    id: ID!
+  }
+  type Session {
+    accessToken: String!
+    refreshToken: String!
+    expiresAt: DateTime!
+    user: SessionUser!
+  }
+  type Query {
+    patientByIdentifier(system: String!, value: String!): Patient
+  }
+  type Mutation {
+    registerPatient(input: RegisterPatientInput!): Patient!
+    login(input: StandInLoginInput!): Session!
+    refreshSession(refreshToken: String!): Session!
+  }
+`;
+
+export interface StoredPatient {
+  id: string;
+  mrn: string;
+  input: RegisterPatientInput;
+}
+
+interface Context {
+  token: string | undefined;
+}
+
+function stringParser(name: string, pattern: RegExp) {
+  return (value: unknown) => {
+    if (typeof value !== 'string' || !pattern.test(value))
+      throw new TypeError(`${name} cannot represent ${String(value)}`);
+    return value;
+  };
+}
+
+function buildStandInSchema() {
+  const schema = buildSchema(SDL);
+  // buildSchema leaves custom scalars without parsing; these reject malformed
+  // values as the real scalars do, so a wrong date format fails the tests.
+  const types = schema.getTypeMap();
+  Object.assign(types.LocalDate as GraphQLScalarType, {
+    parseValue: stringParser('LocalDate', /^\d{4}-\d{2}-\d{2}$/),
+  });
+  Object.assign(types.DateTime as GraphQLScalarType, {
+    parseValue: stringParser('DateTime', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+  });
+  return schema;
+}
+
+function error(message: string, code: string, extra: Record<string, unknown> = {}) {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+export class StandInGateway {
+  readonly tenantSlug = 'demo';
+  readonly email = 'importer@example.org';
+  readonly password = 'correct horse';
+  readonly patients: StoredPatient[] = [];
+  /** Operations received, by root field name, in order. */
+  readonly operations: string[] = [];
+  /** Lifetime of the access tokens issued from now on. */
+  accessTokenTtlMs = 15 * 60_000;
+  /** Number of requests still to be rejected with this HTTP status before serving normally. */
+  failNext: { count: number; status: number } = { count: 0, status: 503 };
+  /** When true, registerPatient fails with FORBIDDEN. */
+  forbidRegistration = false;
+  /** Runs before registerPatient stores a patient. It may throw a GraphQLError, or store the patient itself to mimic a parallel run. */
+  beforeRegister: ((input: RegisterPatientInput) => void) | undefined;
+
+  private readonly schema = buildStandInSchema();
+  private readonly accessTokens = new Map<string, number>();
+  private readonly refreshTokens = new Set<string>();
+  private server: Server | undefined;
+  private nextMrn = 1;
+
+  /** Starts listening on an ephemeral loopback port and returns the GraphQL URL. */
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void this.handle(request.headers.authorization, Buffer.concat(chunks).toString('utf8')).then(
+          ({ status, body }) => {
+            response.writeHead(status, { 'content-type': 'application/json' });
+            response.end(body);
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}/graphql`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Makes every access token issued so far expire, as after a long pause. */
+  expireAccessTokens(): void {
+    this.accessTokens.clear();
+  }
+
+  revokeRefreshTokens(): void {
+    this.refreshTokens.clear();
+  }
+
+  findByIdentifier(system: string, value: string): StoredPatient | undefined {
+    return this.patients.find((patient) =>
+      patient.input.identifiers?.some(
+        (identifier) => identifier.system === system && identifier.value === value,
+      ),
+    );
+  }
+
+  /** Stores a patient as registerPatient does, throwing CONFLICT for a taken identifier. */
+  store(input: RegisterPatientInput): StoredPatient {
+    for (const identifier of input.identifiers ?? []) {
+      if (this.findByIdentifier(identifier.system, identifier.value)) {
+        throw error(`identifier ${identifier.system}|${identifier.value} is already in use`, 'CONFLICT');
+      }
+    }
+    const patient = { id: randomUUID(), mrn: `MRN-${this.nextMrn++}`, input };
+    this.patients.push(patient);
+    return patient;
+  }
+
+  private async handle(
+    authorization: string | undefined,
+    body: string,
+  ): Promise<{ status: number; body: string }> {
+    if (this.failNext.count > 0) {
+      this.failNext.count--;
+      return { status: this.failNext.status, body: 'upstream unavailable' };
+    }
+    const { query, variables } = JSON.parse(body) as { query: string; variables?: Record<string, unknown> };
+    const context: Context = { token: authorization?.replace(/^Bearer /, '') };
+    const result = await graphql({
+      schema: this.schema,
+      source: query,
+      variableValues: variables,
+      rootValue: this.resolvers(),
+      contextValue: context,
+    });
+    if (!('data' in result) || result.data === undefined) {
+      // Like Apollo Server, reject a request that fails validation or
+      // variable coercion before execution, with one of these codes.
+      const errors = (result.errors ?? []).map((graphqlError) => ({
+        message: graphqlError.message,
+        extensions: {
+          code: /Variable/.test(graphqlError.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED',
+        },
+      }));
+      return { status: 400, body: JSON.stringify({ errors }) };
+    }
+    return { status: 200, body: JSON.stringify(result) };
+  }
+
+  private issueSession() {
+    const accessToken = randomUUID();
+    const refreshToken = randomUUID();
+    const expiresAt = Date.now() + this.accessTokenTtlMs;
+    this.accessTokens.set(accessToken, expiresAt);
+    this.refreshTokens.add(refreshToken);
+    return {
+      accessToken,
+      refreshToken,
+      expiresAt: new Date(expiresAt).toISOString(),
+      user: { id: 'importer' },
+    };
+  }
+
+  private authenticate(context: Context): void {
+    const expiresAt = context.token === undefined ? undefined : this.accessTokens.get(context.token);
+    if (expiresAt === undefined || expiresAt <= Date.now()) {
+      throw error('access token missing or expired', 'UNAUTHENTICATED');
+    }
+  }
+
+  private resolvers() {
+    return {
+      login: ({ input }: { input: { tenantSlug: string; email?: string; password: string } }) => {
+        this.operations.push('login');
+        if (
+          input.tenantSlug !== this.tenantSlug ||
+          input.email !== this.email ||
+          input.password !== this.password
+        ) {
+          throw error('invalid credentials', 'UNAUTHENTICATED');
+        }
+        return this.issueSession();
+      },
+      refreshSession: ({ refreshToken }: { refreshToken: string }) => {
+        this.operations.push('refreshSession');
+        if (!this.refreshTokens.delete(refreshToken))
+          throw error('refresh token not accepted', 'UNAUTHENTICATED');
+        return this.issueSession();
+      },
+      patientByIdentifier: ({ system, value }: { system: string; value: string }, context: Context) => {
+        this.operations.push('patientByIdentifier');
+        this.authenticate(context);
+        const patient = this.findByIdentifier(system, value);
+        return patient && { id: patient.id, mrn: patient.mrn, identifiers: patient.input.identifiers ?? [] };
+      },
+      registerPatient: ({ input }: { input: RegisterPatientInput }, context: Context) => {
+        this.operations.push('registerPatient');
+        this.authenticate(context);
+        if (this.forbidRegistration) throw error('may not register patients', 'FORBIDDEN');
+        // graphql-js hands over input objects with a null prototype; a plain
+        // copy keeps deepStrictEqual in the tests about values only.
+        const plain = JSON.parse(JSON.stringify(input)) as RegisterPatientInput;
+        if (plain.phone !== undefined && !/^\+[1-9]\d{6,14}$/.test(plain.phone)) {
+          throw error('phone must be in E.164 format', 'BAD_USER_INPUT', { fields: { phone: 'not E.164' } });
+        }
+        this.beforeRegister?.(plain);
+        const patient = this.store(plain);
+        return { id: patient.id, mrn: patient.mrn, identifiers: plain.identifiers ?? [] };
+      },
+    };
+  }
+}
