@@ -1,0 +1,22 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
+import { tenantFilters } from '@hms/service-kit';
+
+/** The age of majority when a tenant has no row in tenant_settings. */
+export const DEFAULT_AGE_OF_MAJORITY = 18;
+
+/**
+ * Clinical settings of a tenant. Identity owns tenant settings; this table holds the copy clinical needs.
+ * TODO: fill it from identity's tenant events once they exist; until then a missing row means the defaults.
+ */
+export const TenantSetting = defineEntity({
+  name: 'TenantSetting',
+  tableName: 'tenant_settings',
+  properties: {
+    tenantId: p.uuid().primary(),
+    ageOfMajority: p.smallint(),
+    updatedAt: p.datetime(),
+  },
+  filters: tenantFilters,
+});
+
+export type TenantSetting = InferEntity<typeof TenantSetting>;
