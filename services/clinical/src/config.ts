@@ -1,0 +1,12 @@
+import { env, subgraphEnvShape } from '@hms/service-kit';
+import type { z } from 'zod';
+
+/** Environment variables of the clinical subgraph. */
+export const clinicalEnvShape = {
+  ...subgraphEnvShape,
+  /** The clinical app role: reads and writes rows under row-level security, cannot change the schema. */
+  HMS_DATABASE_URL: env.url('a PostgreSQL URL of the clinical app role (hms_clinical_app)'),
+  HMS_PORT: env.port().default(4002),
+};
+
+export type ClinicalConfig = z.infer<z.ZodObject<typeof clinicalEnvShape>>;
