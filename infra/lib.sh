@@ -8,7 +8,7 @@ HMS_PG_PORT="${HMS_PG_PORT:-5432}"
 HMS_REDIS_PORT="${HMS_REDIS_PORT:-6379}"
 HMS_INFRA_WAIT_SECONDS="${HMS_INFRA_WAIT_SECONDS:-30}"
 
-# Holds started-postgresql ("<version> <cluster>") and started-redis when
+# Contains started-postgresql ("<version> <cluster>") and started-redis when
 # infra/start started those servers, so infra/stop leaves alone the ones that
 # were already running.
 INFRA_STATE_DIR="$HMS_ROOT/.local/infra"
