@@ -91,13 +91,15 @@ function validateDraft(input: RegisterPatientInput, sent: (key: keyof RegisterPa
   const guardians = checkGuardians(input.guardians ?? [], errors);
 
   // Death after birth: the error goes to whichever of the two fields the client sent.
-  if (birthDate && deceasedAt && deceasedAt.getTime() < Date.parse(`${birthDate}T00:00:00Z`) - MAX_ZONE_OFFSET_MS) {
+  const diedBeforeBirth = birthDate !== undefined && deceasedAt !== null && deceasedAt.getTime() < Date.parse(`${birthDate}T00:00:00Z`) - MAX_ZONE_OFFSET_MS;
+  if (diedBeforeBirth) {
     const field = sent('deceasedAt') ? 'input.deceasedAt' : 'input.birthDate';
     errors.add(field, 'the date of death must not be before the birth date');
   }
 
-  // A minor is registered only with someone responsible for them.
-  if (birthDate && (input.guardians ?? []).length === 0) {
+  // A minor is registered only with someone responsible for them. Without a valid pair of dates the
+  // age is unknown, and the date error above is the one to fix first.
+  if (birthDate && !diedBeforeBirth && (input.guardians ?? []).length === 0) {
     const age = ageInYears(birthDate, ageReferenceDate(deceasedAt, rules.now));
     if (age < rules.ageOfMajority) {
       const field = sent('guardians') || !sent('birthDate') ? 'input.guardians' : 'input.birthDate';
