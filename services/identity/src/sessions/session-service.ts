@@ -1,0 +1,192 @@
+import { HmsError, markSessionRevoked, type EntityManager, type Principal } from '@hms/service-kit';
+import type { IdentityDeps } from '../deps.js';
+import { Session } from '../entities/session.js';
+import type { User } from '../entities/user.js';
+import type { AccessTokenSigner, Grant } from './access-tokens.js';
+import { regrantPlatformOperator, regrantTenantUser, type GrantDecision } from './grants.js';
+import { platformRealm, tenantRealm, type ClientInfo, type SessionRealm } from './realms.js';
+import { hashRefreshToken, newRefreshToken, ownerOfRefreshToken } from './refresh-tokens.js';
+
+/** Seconds a revoked-session key outlives the access token lifetime, covering the verifiers' clock tolerance. */
+const REVOCATION_MARGIN_SECONDS = 30;
+
+/** Reasons recorded on revoked sessions; they are also log fields. */
+export const RevokeReason = {
+  logout: 'logout',
+  refreshTokenReuse: 'refresh_token_reuse',
+  userDeactivated: 'user_deactivated',
+  passwordChanged: 'password_changed',
+  passwordReset: 'password_reset',
+  userUnavailable: 'user_unavailable',
+} as const;
+
+/** Result of login and refreshSession, served as the GraphQL AuthPayload. */
+export interface AuthResult {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  principalId: string;
+  principalType: 'user' | 'platform';
+  passwordChangeRequired: boolean;
+  /** The tenant user, absent for platform operators. */
+  user?: User;
+}
+
+/** A session opened inside a transaction, waiting for its access token after the commit. */
+export interface OpenedSession {
+  sessionId: string;
+  refreshToken: string;
+}
+
+const invalidRefreshToken = () => HmsError.unauthenticated('The refresh token is invalid, expired or revoked. Sign in again.');
+
+/**
+ * Sessions and their tokens: opening on sign-in, rotating refresh tokens, and revoking. The database
+ * is the record; Redis carries revocations to the gateway and every subgraph, which only see tokens.
+ */
+export class SessionService {
+  constructor(
+    private readonly deps: IdentityDeps,
+    private readonly signer: AccessTokenSigner,
+  ) {}
+
+  realmOf(tenantId: string | undefined): SessionRealm {
+    return tenantId ? tenantRealm(this.deps.orm, tenantId) : platformRealm(this.deps.orm);
+  }
+
+  /** Opens a session in the caller's transaction, so the session exists only if the sign-in commits. */
+  open(em: EntityManager, realm: SessionRealm, subjectId: string, client: ClientInfo, now: Date): OpenedSession {
+    const session = realm.createSession(em, subjectId, client, now);
+    const refreshToken = newRefreshToken(realm.refreshPrefix);
+    realm.createRefreshToken(em, session.id, hashRefreshToken(refreshToken), now, this.refreshExpiry(now));
+    return { sessionId: session.id, refreshToken };
+  }
+
+  /** Signs the access token of an opened or refreshed session. */
+  async issue(grant: Grant, opened: OpenedSession, user?: User): Promise<AuthResult> {
+    const access = await this.signer.sign(grant, opened.sessionId);
+    return {
+      accessToken: access.token,
+      refreshToken: opened.refreshToken,
+      expiresAt: access.expiresAt,
+      principalId: grant.subjectId,
+      principalType: grant.typ,
+      passwordChangeRequired: grant.passwordChangeRequired,
+      user,
+    };
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. The presented token is marked rotated; presenting a
+   * rotated token again means two parties hold it, so the whole session is revoked and both must sign
+   * in again. Roles, permissions and the tenant's status are read afresh, so changes reach the token.
+   */
+  async refresh(presented: string, client: ClientInfo): Promise<AuthResult> {
+    const owner = ownerOfRefreshToken(presented);
+    if (!owner) throw invalidRefreshToken();
+    const realm = this.realmOf(owner.kind === 'tenant' ? owner.tenantId : undefined);
+    const now = new Date();
+
+    const outcome = await realm.transaction(async (em) => {
+      const token = await realm.findRefreshToken(em, hashRefreshToken(presented));
+      if (!token) return { kind: 'invalid' as const, reason: 'unknown' };
+      const found = await realm.findSession(em, token.sessionId);
+      if (!found || found.session.revokedAt) return { kind: 'invalid' as const, reason: 'session_revoked' };
+      const { session, subjectId } = found;
+
+      if (token.rotatedAt) {
+        session.revokedAt = now;
+        session.revokeReason = RevokeReason.refreshTokenReuse;
+        return { kind: 'reused' as const, sessionId: session.id, subjectId };
+      }
+      if (token.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' as const, reason: 'expired' };
+
+      const decision: GrantDecision = realm.tenantId
+        ? await regrantTenantUser(em, realm.tenantId, subjectId, now)
+        : await regrantPlatformOperator(em, subjectId);
+      if (decision.kind === 'tenant_unavailable') return { kind: 'tenant_unavailable' as const, status: decision.tenantStatus };
+      if (decision.kind === 'user_unavailable') {
+        session.revokedAt = now;
+        session.revokeReason = RevokeReason.userUnavailable;
+        return { kind: 'revoked' as const, sessionId: session.id, reason: decision.reason };
+      }
+
+      token.rotatedAt = now;
+      session.lastSeenAt = now;
+      if (client.ipAddress) session.ipAddress = client.ipAddress.slice(0, 100);
+      if (client.userAgent) session.userAgent = client.userAgent.slice(0, 500);
+      const refreshToken = newRefreshToken(realm.refreshPrefix);
+      realm.createRefreshToken(em, session.id, hashRefreshToken(refreshToken), now, this.refreshExpiry(now));
+      return { kind: 'rotated' as const, grant: decision.grant, user: decision.user, opened: { sessionId: session.id, refreshToken } };
+    });
+
+    switch (outcome.kind) {
+      case 'rotated':
+        return this.issue(outcome.grant, outcome.opened, outcome.user);
+      case 'reused':
+        await this.announceRevoked(realm.tenantId, [outcome.sessionId]);
+        this.deps.logger.warn(
+          { tenantId: realm.tenantId, sessionId: outcome.sessionId, subjectId: outcome.subjectId },
+          'A rotated refresh token was presented again; the session is revoked because the token may be stolen.',
+        );
+        throw invalidRefreshToken();
+      case 'revoked':
+        await this.announceRevoked(realm.tenantId, [outcome.sessionId]);
+        this.deps.logger.info({ tenantId: realm.tenantId, sessionId: outcome.sessionId, reason: outcome.reason }, 'Rejected a refresh and ended the session.');
+        throw invalidRefreshToken();
+      case 'tenant_unavailable':
+        throw HmsError.tenantSuspended(outcome.status);
+      case 'invalid':
+        this.deps.logger.info({ tenantId: realm.tenantId, reason: outcome.reason }, 'Rejected a refresh token.');
+        throw invalidRefreshToken();
+    }
+  }
+
+  /** Ends the caller's own session. Idempotent: a session already revoked stays as it was. */
+  async logout(principal: Principal): Promise<void> {
+    const realm = this.realmOf(principal.tenantId);
+    await realm.transaction(async (em) => {
+      const found = await realm.findSession(em, principal.sessionId);
+      if (found && !found.session.revokedAt) {
+        found.session.revokedAt = new Date();
+        found.session.revokeReason = RevokeReason.logout;
+      }
+    });
+    await this.announceRevoked(principal.tenantId, [principal.sessionId]);
+  }
+
+  /**
+   * Revokes every open session of a tenant user in the caller's transaction and returns their ids; the
+   * caller announces them with announceRevoked after the commit.
+   */
+  async revokeUserSessions(em: EntityManager, userId: string, reason: string, now: Date, except?: string): Promise<string[]> {
+    const sessions = await em.find(Session, { userId, revokedAt: null, ...(except ? { id: { $ne: except } } : {}) });
+    for (const session of sessions) {
+      session.revokedAt = now;
+      session.revokeReason = reason;
+    }
+    return sessions.map((session) => session.id);
+  }
+
+  /**
+   * Writes revoked sessions to Redis, where the gateway and subgraphs look on every request. The key
+   * lives as long as the longest access token of the session could.
+   */
+  async announceRevoked(tenantId: string | undefined, sessionIds: string[]): Promise<void> {
+    const ttl = this.deps.config.HMS_ACCESS_TOKEN_TTL_SECONDS + REVOCATION_MARGIN_SECONDS;
+    try {
+      await Promise.all(sessionIds.map((sessionId) => markSessionRevoked(this.deps.redis, tenantId, sessionId, ttl)));
+    } catch (error) {
+      // The sessions are revoked in the database, so no refresh succeeds; only their current access
+      // tokens stay usable until they expire. Failing the request would not undo the revocation.
+      this.deps.logger.error(
+        { err: error, tenantId, sessionIds },
+        'Could not write revoked sessions to Redis; their access tokens stay valid until they expire. Check Redis.',
+      );
+    }
+  }
+
+  private refreshExpiry(now: Date): Date {
+    return new Date(now.getTime() + this.deps.config.HMS_REFRESH_TOKEN_TTL_SECONDS * 1000);
+  }
+}

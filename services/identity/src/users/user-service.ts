@@ -1,0 +1,349 @@
+import {
+  decodeCursor,
+  encodeCursor,
+  HmsError,
+  InputErrors,
+  inTenantTransaction,
+  isUuid,
+  newId,
+  pageSize,
+  toConnection,
+  type Connection,
+  type EntityManager,
+} from '@hms/service-kit';
+import type { IdentityDeps } from '../deps.js';
+import { violatedUniqueConstraint } from '../db-errors.js';
+import { Role, UserRole } from '../entities/role.js';
+import { Tenant } from '../entities/tenant.js';
+import { User, USER_STATUSES } from '../entities/user.js';
+import { TENANT_ADMIN_ROLE } from '../roles/permissions.js';
+import { RevokeReason, type SessionService } from '../sessions/session-service.js';
+import { passwordPolicyOf, type PasswordPolicy } from '../tenants/settings.js';
+import { cleanName, displayNameOf, normalizeEmail, normalizePhone } from './contact.js';
+import { checkPasswordRules, isRecentPassword, replacePasswordHash } from './password-policy.js';
+
+export interface NameInput {
+  givenName?: string | null;
+  familyName?: string | null;
+  displayName?: string | null;
+}
+
+export interface CreateUserInput extends NameInput {
+  email?: string | null;
+  phone?: string | null;
+  password: string;
+  roles: string[];
+}
+
+export interface UpdateUserInput extends NameInput {
+  email?: string | null;
+  phone?: string | null;
+}
+
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** Fields of a new user after validation, ready to insert. */
+export interface NewUser {
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string;
+  email: string | null;
+  phone: string | null;
+  passwordHash: string;
+}
+
+/** Reports which field a unique violation on the users table is about. */
+function conflictOf(error: unknown, prefix: string): HmsError | undefined {
+  const constraint = violatedUniqueConstraint(error);
+  if (constraint === 'users_tenant_email_key') {
+    return HmsError.conflict('Another user of this tenant has this email address.', { field: `${prefix}.email` });
+  }
+  if (constraint === 'users_tenant_phone_key') {
+    return HmsError.conflict('Another user of this tenant has this phone number.', { field: `${prefix}.phone` });
+  }
+  return undefined;
+}
+
+/** Validates the name fields of a new user; at least a display name or a given or family name is needed. */
+export function checkNames(errors: InputErrors, prefix: string, input: NameInput): Pick<NewUser, 'givenName' | 'familyName' | 'displayName'> {
+  const givenName = cleanName(errors, `${prefix}.givenName`, input.givenName);
+  const familyName = cleanName(errors, `${prefix}.familyName`, input.familyName);
+  const displayName = cleanName(errors, `${prefix}.displayName`, input.displayName) ?? displayNameOf(givenName, familyName);
+  if (!displayName) errors.add(`${prefix}.displayName`, 'give a display name or a given or family name');
+  return { givenName, familyName, displayName };
+}
+
+/**
+ * Inserts a user with roles in the caller's transaction. Shared by createUser and by tenant creation,
+ * which makes the first administrator in the same transaction as the tenant.
+ */
+export function insertUser(em: EntityManager, tenantId: string, fields: NewUser, roles: readonly Role[], now: Date): User {
+  const user = em.create(User, {
+    id: newId(),
+    tenantId,
+    ...fields,
+    status: 'active',
+    statusChangedAt: now,
+    passwordChangedAt: now,
+    passwordResetRequired: false,
+    failedLoginCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  for (const role of roles) em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
+  return user;
+}
+
+/** Staff accounts of a tenant: creation, profile, status, roles and passwords. */
+export class UserService {
+  constructor(
+    private readonly deps: IdentityDeps,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async get(tenantId: string, id: string): Promise<User | null> {
+    if (!isUuid(id)) return null;
+    return inTenantTransaction(this.deps.orm, tenantId, (em) => em.findOne(User, { id }));
+  }
+
+  /** Loads several users of one tenant in one query; missing and other tenants' ids come back absent. */
+  async getMany(tenantId: string, ids: readonly string[]): Promise<Map<string, User>> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return new Map();
+    const users = await inTenantTransaction(this.deps.orm, tenantId, (em) => em.find(User, { id: { $in: valid } }));
+    return new Map(users.map((user) => [user.id, user]));
+  }
+
+  /** Users of the tenant by display name, optionally filtered by a case-insensitive search and a status. */
+  async list(
+    tenantId: string,
+    args: { search?: string | null; status?: UserStatus | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<User>> {
+    const size = pageSize(args.first);
+    const cursor = decodeCursor(args.after, 2);
+    const search = args.search?.trim();
+    if (search && search.length > 100) throw HmsError.badUserInput([{ field: 'search', message: 'must be at most 100 characters' }]);
+
+    const where: Record<string, unknown> = {};
+    if (args.status) where.status = args.status;
+    if (search) {
+      const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+      where.$or = [
+        { displayName: { $ilike: pattern } },
+        { givenName: { $ilike: pattern } },
+        { familyName: { $ilike: pattern } },
+        { email: { $ilike: pattern } },
+        { phone: { $like: pattern } },
+      ];
+    }
+
+    return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const totalCount = await em.count(User, where);
+      const page: Record<string, unknown> = cursor
+        ? {
+            $and: [
+              where,
+              { $or: [{ displayName: { $gt: cursor[0] } }, { displayName: cursor[0], id: { $gt: cursor[1] } }] },
+            ],
+          }
+        : where;
+      const rows = await em.find(User, page, { orderBy: { displayName: 'asc', id: 'asc' }, limit: size + 1 });
+      return toConnection(rows, size, totalCount, (user) => encodeCursor([user.displayName, user.id]), cursor !== undefined);
+    });
+  }
+
+  async create(tenantId: string, input: CreateUserInput): Promise<User> {
+    const tenant = await this.tenant(tenantId);
+    const errors = new InputErrors();
+    const names = checkNames(errors, 'input', input);
+    const email = input.email ? (normalizeEmail(errors, 'input.email', input.email) ?? null) : null;
+    const phone = input.phone ? (normalizePhone(errors, 'input.phone', input.phone) ?? null) : null;
+    if (!input.email && !input.phone) errors.add('input.email', 'give an email address or a phone number');
+    checkPasswordRules(errors, 'input.password', input.password, passwordPolicyOf(tenant), [email, phone]);
+    if (input.roles.length === 0) errors.add('input.roles', 'give at least one role');
+    errors.throwIfAny();
+
+    const passwordHash = await this.deps.passwords.hash(input.password);
+    try {
+      return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+        const roles = await this.rolesByName(em, input.roles, 'input.roles');
+        return insertUser(em, tenantId, { ...names, email, phone, passwordHash }, roles, new Date());
+      });
+    } catch (error) {
+      throw conflictOf(error, 'input') ?? error;
+    }
+  }
+
+  /** Changes profile fields; an absent field stays, null clears it (the user keeps an email or phone). */
+  async update(tenantId: string, id: string, input: UpdateUserInput): Promise<User> {
+    const errors = new InputErrors();
+    const email = input.email ? normalizeEmail(errors, 'input.email', input.email) : input.email === null ? null : undefined;
+    const phone = input.phone ? normalizePhone(errors, 'input.phone', input.phone) : input.phone === null ? null : undefined;
+    const givenName = input.givenName === undefined ? undefined : cleanName(errors, 'input.givenName', input.givenName);
+    const familyName = input.familyName === undefined ? undefined : cleanName(errors, 'input.familyName', input.familyName);
+    const displayName = input.displayName === undefined ? undefined : cleanName(errors, 'input.displayName', input.displayName);
+    errors.throwIfAny();
+
+    try {
+      return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+        const user = await this.findUser(em, id);
+        // A display name that was derived from the name parts follows them; a chosen one stays.
+        const derived = user.displayName === displayNameOf(user.givenName ?? null, user.familyName ?? null);
+        if (givenName !== undefined) user.givenName = givenName;
+        if (familyName !== undefined) user.familyName = familyName;
+        if (displayName) user.displayName = displayName;
+        else if (displayName === null || derived) user.displayName = displayNameOf(user.givenName ?? null, user.familyName ?? null);
+        if (email !== undefined) user.email = email;
+        if (phone !== undefined) user.phone = phone;
+
+        const problems = new InputErrors();
+        if (!user.displayName) problems.add('input.displayName', 'the user needs a display name or a given or family name');
+        if (!user.email && !user.phone) problems.add('input.email', 'the user needs an email address or a phone number');
+        problems.throwIfAny();
+        user.updatedAt = new Date();
+        return user;
+      });
+    } catch (error) {
+      throw conflictOf(error, 'input') ?? error;
+    }
+  }
+
+  /** Deactivates a user and ends all their sessions at once. */
+  async deactivate(tenantId: string, id: string, actorId: string, reason: string | null | undefined): Promise<User> {
+    if (id === actorId) throw HmsError.conflict('You cannot deactivate your own account; ask another administrator.');
+    const { user, revoked } = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const user = await this.findUser(em, id);
+      if (user.status === 'deactivated') return { user, revoked: [] };
+      await this.keepAnAdministrator(em, user.id);
+      const now = new Date();
+      user.status = 'deactivated';
+      user.statusChangedAt = now;
+      user.deactivationReason = reason?.trim().slice(0, 500) || 'deactivated by an administrator';
+      user.updatedAt = now;
+      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.userDeactivated, now);
+      return { user, revoked };
+    });
+    await this.sessions.announceRevoked(tenantId, revoked);
+    this.deps.logger.info({ userId: id, actorId, sessions: revoked.length }, 'Deactivated a user and revoked their sessions.');
+    return user;
+  }
+
+  async reactivate(tenantId: string, id: string): Promise<User> {
+    return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const user = await this.findUser(em, id);
+      if (user.status === 'active') return user;
+      const now = new Date();
+      user.status = 'active';
+      user.statusChangedAt = now;
+      user.deactivationReason = null;
+      user.failedLoginCount = 0;
+      user.lockedUntil = null;
+      user.updatedAt = now;
+      return user;
+    });
+  }
+
+  /** Replaces the roles of a user. Takes effect at their next token refresh, within the access token lifetime. */
+  async setRoles(tenantId: string, id: string, roleNames: string[]): Promise<User> {
+    return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const user = await this.findUser(em, id);
+      const roles = await this.rolesByName(em, roleNames, 'roles');
+      if (!roles.some((role) => role.name === TENANT_ADMIN_ROLE)) await this.keepAnAdministrator(em, user.id);
+
+      const now = new Date();
+      const current = await em.find(UserRole, { userId: user.id });
+      const wanted = new Set(roles.map((role) => role.id));
+      for (const link of current) if (!wanted.has(link.roleId)) em.remove(link);
+      const kept = new Set(current.map((link) => link.roleId));
+      for (const role of roles) {
+        if (!kept.has(role.id)) em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
+      }
+      user.updatedAt = now;
+      return user;
+    });
+  }
+
+  /**
+   * Changes the caller's own password after checking the current one and the tenant's policy. Other
+   * sessions of the user end, because a password change is what a user does after a suspected leak.
+   */
+  async changePassword(tenantId: string, userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    const policy = passwordPolicyOf(tenant);
+
+    const revoked = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const user = await this.findUser(em, userId);
+      if (!(await this.deps.passwords.verify(user.passwordHash, currentPassword))) {
+        throw HmsError.badUserInput([{ field: 'currentPassword', message: 'is not the current password' }]);
+      }
+      await this.checkNewPassword(em, user, newPassword, policy, 'newPassword');
+      const now = new Date();
+      await replacePasswordHash(em, user, await this.deps.passwords.hash(newPassword), policy, now);
+      user.passwordResetRequired = false;
+      return this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordChanged, now, sessionId);
+    });
+    await this.sessions.announceRevoked(tenantId, revoked);
+  }
+
+  /**
+   * Sets a password chosen by an administrator, for a user who forgot theirs or is locked out. The user
+   * must replace it at the next sign-in, and their sessions end.
+   */
+  async resetPassword(tenantId: string, id: string, newPassword: string): Promise<User> {
+    const tenant = await this.tenant(tenantId);
+    const policy = passwordPolicyOf(tenant);
+    const { user, revoked } = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+      const user = await this.findUser(em, id);
+      await this.checkNewPassword(em, user, newPassword, policy, 'newPassword');
+      const now = new Date();
+      await replacePasswordHash(em, user, await this.deps.passwords.hash(newPassword), policy, now);
+      user.passwordResetRequired = true;
+      user.failedLoginCount = 0;
+      user.lockedUntil = null;
+      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordReset, now);
+      return { user, revoked };
+    });
+    await this.sessions.announceRevoked(tenantId, revoked);
+    return user;
+  }
+
+  private async checkNewPassword(em: EntityManager, user: User, password: string, policy: PasswordPolicy, field: string): Promise<void> {
+    const errors = new InputErrors();
+    checkPasswordRules(errors, field, password, policy, [user.email, user.phone]);
+    errors.throwIfAny();
+    if (await isRecentPassword(em, this.deps.passwords, user, password, policy)) {
+      throw HmsError.badUserInput([{ field, message: `must differ from the last ${policy.historyCount} passwords` }]);
+    }
+  }
+
+  private async tenant(tenantId: string): Promise<Tenant> {
+    const tenant = await inTenantTransaction(this.deps.orm, tenantId, (em) => em.findOne(Tenant, { id: tenantId }));
+    if (!tenant) throw HmsError.notFound('Tenant', tenantId);
+    return tenant;
+  }
+
+  private async findUser(em: EntityManager, id: string): Promise<User> {
+    const user = isUuid(id) ? await em.findOne(User, { id }) : null;
+    if (!user) throw HmsError.notFound('User', id);
+    return user;
+  }
+
+  private async rolesByName(em: EntityManager, names: string[], field: string): Promise<Role[]> {
+    const wanted = [...new Set(names.map((name) => name.trim()))];
+    const roles = wanted.length ? await em.find(Role, { name: { $in: wanted } }) : [];
+    const missing = wanted.filter((name) => !roles.some((role) => role.name === name));
+    if (missing.length > 0) throw HmsError.badUserInput([{ field, message: `unknown roles: ${missing.join(', ')}` }]);
+    return roles;
+  }
+
+  /** Refuses a change that would leave the tenant without an active administrator, who alone can fix it. */
+  private async keepAnAdministrator(em: EntityManager, losingUserId: string): Promise<void> {
+    const adminRole = await em.findOne(Role, { name: TENANT_ADMIN_ROLE, builtIn: true });
+    if (!adminRole) return;
+    const holders = await em.find(UserRole, { roleId: adminRole.id, userId: { $ne: losingUserId } });
+    const others = holders.length
+      ? await em.count(User, { id: { $in: holders.map((holder) => holder.userId) }, status: 'active' })
+      : 0;
+    if (others === 0) throw HmsError.conflict('The tenant must keep at least one active tenant_admin.');
+  }
+}
