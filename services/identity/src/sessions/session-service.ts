@@ -77,9 +77,9 @@ export class SessionService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair. The presented token is marked rotated; presenting a
-   * rotated token again means two parties hold it, so the whole session is revoked and both must sign
-   * in again. Roles, permissions and the tenant's status are read afresh, so changes reach the token.
+   * Exchanges a refresh token for a new pair and marks the presented one rotated. A rotated token
+   * presented again means two parties have it, so the whole session is revoked and both must sign in
+   * again. Roles, permissions and the tenant's status are read afresh, so changes reach the new token.
    */
   async refresh(presented: string, client: ClientInfo): Promise<AuthResult> {
     const owner = ownerOfRefreshToken(presented);
