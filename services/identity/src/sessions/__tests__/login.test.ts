@@ -146,10 +146,10 @@ describe('login', () => {
     );
     assert.deepEqual(suspended.data, { setTenantStatus: { status: 'SUSPENDED' } });
 
-    // Redis, which the gateway reads on every request, says so at once.
+    // Redis, which the gateway reads on every request, has the new status at once.
     assert.equal(await t.redis.get(sessionStateKeys.tenantStatus(tenant.id)), 'suspended');
 
-    // Sign-in with the right password is refused with TENANT_SUSPENDED.
+    // Sign-in with the right password fails with TENANT_SUSPENDED.
     const response = await t.gql(LOGIN, { input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword } });
     assert.deepEqual(errorCodes(response), ['TENANT_SUSPENDED']);
 
@@ -158,7 +158,7 @@ describe('login', () => {
     assert.deepEqual(errorCodes(refreshed), ['TENANT_SUSPENDED']);
   });
 
-  test('suspended tenant hides its status from wrong passwords', async () => {
+  test('suspended tenant hidden from wrong password', async () => {
     const operator = await t.operatorToken();
     const tenant = await t.createTenant(operator);
     await t.gql('mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "audit") { id } }', { id: tenant.id }, operator);
