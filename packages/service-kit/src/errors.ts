@@ -17,7 +17,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The caller's tenant is suspended or offboarded. */
   TENANT_SUSPENDED: 'TENANT_SUSPENDED',
-  /** The caller sent too many requests or too expensive a query. */
+  /** The caller sent too many requests; retry after `extensions.retryAfterSeconds`. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** An unexpected failure; details are in the server log under the trace id. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',

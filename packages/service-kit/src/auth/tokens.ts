@@ -14,9 +14,16 @@ export interface TokenVerifierOptions {
   keySet?: JWTVerifyGetKey;
 }
 
-/** Raised when a token fails verification; `reason` is safe to log, the token itself is not. */
+/**
+ * Raised when a token fails verification; `reason` is safe to log, the token itself is not.
+ * `temporary` is true when the signing keys could not be fetched (identity unreachable or slow), so
+ * the caller answers "unavailable, retry" instead of signing the user out.
+ */
 export class TokenRejectedError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly temporary = false,
+  ) {
     super(`Access token rejected: ${reason}`);
     this.name = 'TokenRejectedError';
   }
@@ -50,7 +57,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
       return toClaims(payload as Record<string, unknown>);
     } catch (error) {
-      throw new TokenRejectedError(describeRejection(error));
+      const temporary = error instanceof joseErrors.JWKSTimeout || isKeyFetchFailure(error);
+      throw new TokenRejectedError(describeRejection(error), temporary);
     }
   };
 }
@@ -77,10 +85,18 @@ function toClaims(payload: Record<string, unknown>): AccessTokenClaims {
   };
 }
 
+/** Tells whether jose failed to reach the JWKS endpoint, which fetch reports as a TypeError. */
+function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
+  // jose reports a non-200 JWKS response as a generic error with this wording (jose 6).
+  return error instanceof joseErrors.JOSEError && /Expected 200 OK/.test(error.message);
+}
+
 function describeRejection(error: unknown): string {
   if (error instanceof TokenRejectedError) return error.reason;
+  if (error instanceof joseErrors.JWKSTimeout || isKeyFetchFailure(error)) return 'signing keys could not be fetched';
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} failed: ${error.reason}`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is invalid`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'signature algorithm not allowed';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no matching signing key';
