@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { sessionStateKeys } from '@hms/service-kit/auth/session-state';
 import type { RunningGateway } from './gateway.js';
-import { call, firstCode, Harness } from './test-support/harness.js';
+import { AUDIENCE, call, firstCode, Harness, ISSUER } from './test-support/harness.js';
 
 const ME = '{ me { id } }';
 const LOGIN = 'mutation { login(email: "doctor@example.test", password: "secret") { accessToken } }';
@@ -318,5 +318,22 @@ describe('sessions', () => {
     await harness.redis.set(key, '1', 'EX', 600);
     const answer = await call(gateway.url, { query: ME, token: await harness.platformToken({ sid }) });
     assert.equal(firstCode(answer), 'UNAUTHENTICATED');
+  });
+});
+
+describe('unreachable signing keys', () => {
+  test('unreachable JWKS answers 503, not 401', async () => {
+    const tenant = await harness.newTenant();
+    const token = await tenant.token();
+    const isolated = await harness.startGateway({
+      jwt: { jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+    });
+    try {
+      const answer = await call(isolated.url, { query: ME, token });
+      assert.equal(answer.status, 503);
+      assert.equal(firstCode(answer), 'INTERNAL_SERVER_ERROR');
+    } finally {
+      await isolated.stop();
+    }
   });
 });

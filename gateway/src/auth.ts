@@ -34,6 +34,10 @@ export class Authenticator {
       claims = await this.verify(token);
     } catch (error) {
       const reason = error instanceof TokenRejectedError ? error.reason : 'verification failed';
+      if (error instanceof TokenRejectedError && error.temporary) {
+        this.logger.warn({ reason }, 'Cannot verify access tokens because the signing keys are unreachable.');
+        throw serviceUnavailable('Cannot verify the access token right now; try again shortly.', error);
+      }
       this.logger.info({ reason }, 'Access token rejected');
       throw unauthenticated(`The access token was rejected (${reason}). Sign in again.`);
     }
