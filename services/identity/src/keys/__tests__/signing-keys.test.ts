@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
 import { newId } from '@hms/service-kit';
+import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
+import { KeyDecryptionError } from '../encryption.js';
+import { KeyRing } from '../key-ring.js';
 import { startTestIdentity, type TestIdentity } from '../../testing/harness.js';
 
 describe('signing keys and token verification', () => {
@@ -79,6 +82,34 @@ describe('signing keys and token verification', () => {
     assert.equal(me.data?.me.id, tenant.adminUserId);
     const after = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
     assert.equal(decodeProtectedHeader(after.accessToken).kid, newKid);
+  });
+
+  test('concurrent starts create one key', async () => {
+    const { deps } = t.identity.services;
+
+    // No key is active, as on a fresh database; the retired one stays published.
+    const admin = new pg.Client({ connectionString: t.database.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query('update identity.signing_keys set retired_at = now() where retired_at is null');
+
+      // Two instances start at once.
+      const rings = [1, 2].map(() => new KeyRing(deps.orm, t.config.HMS_IDENTITY_KEY_ENCRYPTION_KEY, t.config.HMS_ACCESS_TOKEN_TTL_SECONDS, deps.logger));
+      const kids = await Promise.all(rings.map((ring) => ring.ensureActiveKey()));
+
+      assert.equal(kids[0], kids[1]);
+      const active = await admin.query<{ count: number }>('select count(*)::int as count from identity.signing_keys where retired_at is null');
+      assert.equal(active.rows[0]?.count, 1);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  test('wrong encryption key fails the start', async () => {
+    const { deps } = t.identity.services;
+    const ring = new KeyRing(deps.orm, Buffer.alloc(32, 7), t.config.HMS_ACCESS_TOKEN_TTL_SECONDS, deps.logger);
+
+    await assert.rejects(ring.ensureActiveKey(), KeyDecryptionError);
   });
 
   test('tenant users cannot rotate keys', async () => {

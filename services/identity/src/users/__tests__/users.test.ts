@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
 import { GOOD_PASSWORD, randomEmail, startTestIdentity, type TestIdentity, type TestTenant } from '../../testing/harness.js';
 
@@ -242,6 +243,63 @@ describe('users', () => {
     assert.deepEqual(byReference.data, { _entities: [null, { id: tenantA.adminUserId }] });
     assert.deepEqual(errorCodes(update), ['NOT_FOUND']);
     assert.deepEqual(tenant.data, { tenant: null });
+  });
+
+  test('references resolve in one batch', async () => {
+    const tenant = await t.createTenant();
+    const token = await adminToken(tenant);
+    const ids = [tenant.adminUserId];
+    for (const name of ['Uma', 'Vik', 'Wes', 'Xia']) ids.push((await createUser(token, { displayName: name, email: randomEmail(name), roles: ['nurse'] })).id);
+
+    // Count the user lookups that reach the database layer while five references resolve.
+    const users = t.identity.services.users;
+    const original = users.getMany.bind(users);
+    let lookups = 0;
+    users.getMany = async (tenantId, batch) => {
+      lookups += 1;
+      return original(tenantId, batch);
+    };
+    try {
+      const response = await t.gql<{ _entities: { displayName: string }[] }>(
+        'query ($refs: [_Any!]!) { _entities(representations: $refs) { ... on User { displayName } } }',
+        { refs: ids.map((id) => ({ __typename: 'User', id })) },
+        token,
+      );
+
+      assert.deepEqual(response.data?._entities.map((user) => user.displayName), ['Tenant Admin', 'Uma', 'Vik', 'Wes', 'Xia']);
+      assert.equal(lookups, 1);
+    } finally {
+      users.getMany = original;
+    }
+  });
+
+  test('inactive user is deactivated at sign-in', async () => {
+    const tenant = await t.createTenant();
+    const token = await adminToken(tenant);
+    const email = randomEmail('idle');
+    const idle = await createUser(token, { displayName: 'Idle', email, roles: ['nurse'] });
+
+    // The user was last active 91 days ago, beyond the default limit of 90.
+    const admin = new pg.Client({ connectionString: t.database.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`update identity.users set last_active_at = now() - interval '91 days', status_changed_at = now() - interval '91 days' where id = $1`, [idle.id]);
+    } finally {
+      await admin.end();
+    }
+
+    // Sign-in fails like any other failure, and the account is now deactivated.
+    const response = await t.gql('mutation ($input: LoginInput!) { login(input: $input) { accessToken } }', {
+      input: { tenantSlug: tenant.slug, email, password: GOOD_PASSWORD },
+    });
+    assert.deepEqual(errorCodes(response), ['UNAUTHENTICATED']);
+    const user = await t.gql<{ user: { status: string } }>('query ($id: ID!) { user(id: $id) { status } }', { id: idle.id }, token);
+    assert.equal(user.data?.user.status, 'DEACTIVATED');
+
+    // Reactivation gives the user a fresh period.
+    await t.gql('mutation ($id: ID!) { reactivateUser(id: $id) { id } }', { id: idle.id }, token);
+    const again = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
+    assert.equal(again.user?.id, idle.id);
   });
 
   test('last admin cannot be removed', async () => {
