@@ -17,6 +17,7 @@ export const RevokeReason = {
   userDeactivated: 'user_deactivated',
   passwordChanged: 'password_changed',
   passwordReset: 'password_reset',
+  lockedOut: 'locked_out',
   userUnavailable: 'user_unavailable',
 } as const;
 

@@ -266,23 +266,42 @@ export class UserService {
   /**
    * Changes the caller's own password after checking the current one and the tenant's policy. Other
    * sessions of the user end, because a password change is what a user does after a suspected leak.
+   *
+   * Wrong current passwords count towards the sign-in lockout. Otherwise a stolen access token would
+   * allow guessing the password without limit; reaching the lockout also ends every session.
    */
   async changePassword(tenantId: string, userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
     const tenant = await this.tenant(tenantId);
     const policy = passwordPolicyOf(tenant);
 
-    const revoked = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
+    const outcome = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const user = await this.findUser(em, userId);
-      if (!(await this.deps.passwords.verify(user.passwordHash, currentPassword))) {
-        throw HmsError.badUserInput([{ field: 'currentPassword', message: 'is not the current password' }]);
-      }
-      await this.checkNewPassword(em, user, newPassword, policy, 'newPassword');
       const now = new Date();
+      if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime()) return { kind: 'locked' as const, revoked: [] };
+
+      if (!(await this.deps.passwords.verify(user.passwordHash, currentPassword))) {
+        user.failedLoginCount += 1;
+        if (user.failedLoginCount < policy.lockoutThreshold) return { kind: 'wrong' as const, revoked: [] };
+        user.failedLoginCount = 0;
+        user.lockedUntil = new Date(now.getTime() + policy.lockoutMinutes * 60_000);
+        const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.lockedOut, now);
+        return { kind: 'locked' as const, revoked };
+      }
+
+      await this.checkNewPassword(em, user, newPassword, policy, 'newPassword');
       await replacePasswordHash(em, user, await this.deps.passwords.hash(newPassword), policy, now);
       user.passwordResetRequired = false;
-      return this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordChanged, now, sessionId);
+      user.failedLoginCount = 0;
+      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordChanged, now, sessionId);
+      return { kind: 'changed' as const, revoked };
     });
-    await this.sessions.announceRevoked(tenantId, revoked);
+
+    await this.sessions.announceRevoked(tenantId, outcome.revoked);
+    if (outcome.kind === 'wrong') throw HmsError.badUserInput([{ field: 'currentPassword', message: 'is not the current password' }]);
+    if (outcome.kind === 'locked') {
+      this.deps.logger.warn({ userId, sessions: outcome.revoked.length }, 'Locked an account after repeated wrong current passwords.');
+      throw HmsError.forbiddenBecause('The account is locked after repeated failed attempts; try again later or ask an administrator.');
+    }
   }
 
   /**

@@ -177,6 +177,26 @@ describe('users', () => {
     assert.equal(login.user?.id, tenant.adminUserId);
   });
 
+  test('guessing current password locks account', async () => {
+    const tenant = await t.createTenant();
+    const session = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const CHANGE = 'mutation ($current: String!) { changePassword(currentPassword: $current, newPassword: "a brand new password") }';
+
+    // Four wrong guesses are ordinary input errors.
+    for (let guess = 0; guess < 4; guess += 1) {
+      assert.deepEqual(errorCodes(await t.gql(CHANGE, { current: `guess number ${guess}` }, session.accessToken)), ['BAD_USER_INPUT']);
+    }
+
+    // The fifth reaches the tenant's lockout threshold: the account locks and the session ends.
+    const fifth = await t.gql(CHANGE, { current: 'guess number 4' }, session.accessToken);
+    assert.deepEqual(errorCodes(fifth), ['FORBIDDEN']);
+    assert.deepEqual(errorCodes(await t.gql('{ me { id } }', {}, session.accessToken)), ['UNAUTHENTICATED']);
+    const login = await t.gql('mutation ($input: LoginInput!) { login(input: $input) { accessToken } }', {
+      input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword },
+    });
+    assert.deepEqual(errorCodes(login), ['UNAUTHENTICATED']);
+  });
+
   test('reset password requires a change', async () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
