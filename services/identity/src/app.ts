@@ -75,12 +75,20 @@ function identityTokenVerifier(config: IdentityConfig, keys: KeyRing, redis: Red
 }
 
 /** Starts the identity subgraph with its routes, keys and Redis state. main.ts and the tests call it. */
-export async function startIdentity(config: IdentityConfig, options: StartOptions = {}): Promise<RunningIdentity> {
+export async function startIdentity(
+  config: IdentityConfig,
+  options: StartOptions = {},
+): Promise<RunningIdentity> {
   const logger = options.logger ?? createLogger('identity');
   const production = config.HMS_ENV === 'production';
 
   // Step 1: connections. The ORM runs as the app role, under row-level security.
-  const orm = await createOrm({ clientUrl: config.HMS_DATABASE_URL, schema: 'identity', entities: identityEntities, logger });
+  const orm = await createOrm({
+    clientUrl: config.HMS_DATABASE_URL,
+    schema: 'identity',
+    entities: identityEntities,
+    logger,
+  });
   const redis = createRedis(config.HMS_REDIS_URL, logger);
   const stopConnections = async () => {
     await orm.close();
@@ -89,7 +97,12 @@ export async function startIdentity(config: IdentityConfig, options: StartOption
 
   try {
     // Step 2: a signing key must exist before the first sign-in, and the encryption key must open it.
-    const keys = new KeyRing(orm, config.HMS_IDENTITY_KEY_ENCRYPTION_KEY, config.HMS_ACCESS_TOKEN_TTL_SECONDS, logger);
+    const keys = new KeyRing(
+      orm,
+      config.HMS_IDENTITY_KEY_ENCRYPTION_KEY,
+      config.HMS_ACCESS_TOKEN_TTL_SECONDS,
+      logger,
+    );
     await keys.ensureActiveKey();
 
     // Step 3: the gateway reads tenant status from Redis on every request, and Redis may have lost
@@ -99,13 +112,21 @@ export async function startIdentity(config: IdentityConfig, options: StartOption
     await publishAllTenantStatuses(deps);
     const republish = setInterval(() => {
       publishAllTenantStatuses(deps).catch((error: unknown) =>
-        logger.error({ err: error }, 'Could not republish tenant statuses to Redis; the next interval retries. Check Redis.'),
+        logger.error(
+          { err: error },
+          'Could not republish tenant statuses to Redis; the next interval retries. Check Redis.',
+        ),
       );
     }, TENANT_STATUS_REPUBLISH_MS);
     republish.unref();
 
     // Step 4: services, then the server.
-    const signer = new AccessTokenSigner(keys, config.HMS_JWT_ISSUER, config.HMS_JWT_AUDIENCE, config.HMS_ACCESS_TOKEN_TTL_SECONDS);
+    const signer = new AccessTokenSigner(
+      keys,
+      config.HMS_JWT_ISSUER,
+      config.HMS_JWT_AUDIENCE,
+      config.HMS_ACCESS_TOKEN_TTL_SECONDS,
+    );
     const sessions = new SessionService(deps, signer);
     const services: IdentityServices = {
       deps,

@@ -12,8 +12,14 @@ const aes256Key = () =>
     .min(1)
     .transform((value, ctx) => {
       const bytes = Buffer.from(value, 'base64');
-      if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== value.trim().replace(/=+$/, '')) {
-        ctx.addIssue({ code: 'custom', message: 'expected 32 random bytes in base64 (openssl rand -base64 32)' });
+      if (
+        bytes.length !== 32 ||
+        bytes.toString('base64').replace(/=+$/, '') !== value.trim().replace(/=+$/, '')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected 32 random bytes in base64 (openssl rand -base64 32)',
+        });
         return z.NEVER;
       }
       return bytes;

@@ -21,7 +21,10 @@ describe('row-level security of identity tables', () => {
     await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
 
     for (const table of TENANT_TABLES) {
-      const rows = await queryAsAppRoleWithoutTenant<{ count: number }>(t.database, `select count(*)::int as count from identity.${table}`);
+      const rows = await queryAsAppRoleWithoutTenant<{ count: number }>(
+        t.database,
+        `select count(*)::int as count from identity.${table}`,
+      );
       assert.equal(rows[0]?.count, 0, `identity.${table} is visible without a tenant`);
     }
   });
@@ -42,7 +45,11 @@ describe('row-level security of identity tables', () => {
   });
 
   test('tenant tables force row-level security', async () => {
-    const rows = await queryAsAppRoleWithoutTenant<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+    const rows = await queryAsAppRoleWithoutTenant<{
+      relname: string;
+      relrowsecurity: boolean;
+      relforcerowsecurity: boolean;
+    }>(
       t.database,
       `select relname, relrowsecurity, relforcerowsecurity from pg_class
         where relnamespace = 'identity'::regnamespace and relkind = 'r' and relname = any(array['${TENANT_TABLES.join("','")}'])`,
@@ -56,6 +63,9 @@ describe('row-level security of identity tables', () => {
   });
 
   test('app role cannot change the schema', async () => {
-    await assert.rejects(queryAsAppRoleWithoutTenant(t.database, 'alter table identity.users disable row level security'), /must be owner/);
+    await assert.rejects(
+      queryAsAppRoleWithoutTenant(t.database, 'alter table identity.users disable row level security'),
+      /must be owner/,
+    );
   });
 });

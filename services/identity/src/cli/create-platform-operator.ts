@@ -23,7 +23,11 @@ async function main(): Promise<number> {
   }
 
   const config = loadConfig({ HMS_DATABASE_URL: env.url('a PostgreSQL URL of the identity app role') });
-  const orm = await createOrm({ clientUrl: config.HMS_DATABASE_URL, schema: 'identity', entities: identityEntities });
+  const orm = await createOrm({
+    clientUrl: config.HMS_DATABASE_URL,
+    schema: 'identity',
+    entities: identityEntities,
+  });
   try {
     const outcome = await createPlatformOperator(orm, new PasswordHasher(), {
       email: values.email,

@@ -5,7 +5,19 @@ import { SigningKey } from './signing-key.js';
 import { Tenant } from './tenant.js';
 import { PasswordHistoryEntry, User } from './user.js';
 
-export { PlatformOperator, Role, UserRole, PlatformRefreshToken, PlatformSession, RefreshToken, Session, SigningKey, Tenant, PasswordHistoryEntry, User };
+export {
+  PlatformOperator,
+  Role,
+  UserRole,
+  PlatformRefreshToken,
+  PlatformSession,
+  RefreshToken,
+  Session,
+  SigningKey,
+  Tenant,
+  PasswordHistoryEntry,
+  User,
+};
 
 /** Every entity of the identity schema, for createOrm. */
 export const identityEntities = [

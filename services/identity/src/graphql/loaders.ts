@@ -10,7 +10,11 @@ import type { IdentityServices } from '../services.js';
  * Per-request DataLoaders. Each is keyed by tenant as well as kept per request, so a batch never mixes
  * tenants and a cached row never outlives the request that read it.
  */
-export function userLoader(context: SubgraphContext, services: IdentityServices, tenantId: string): DataLoader<string, User | null> {
+export function userLoader(
+  context: SubgraphContext,
+  services: IdentityServices,
+  tenantId: string,
+): DataLoader<string, User | null> {
   return memoize(
     context,
     `users:${tenantId}`,
@@ -22,19 +26,28 @@ export function userLoader(context: SubgraphContext, services: IdentityServices,
   );
 }
 
-export function userRolesLoader(context: SubgraphContext, services: IdentityServices, tenantId: string): DataLoader<string, Role[]> {
+export function userRolesLoader(
+  context: SubgraphContext,
+  services: IdentityServices,
+  tenantId: string,
+): DataLoader<string, Role[]> {
   return memoize(
     context,
     `user-roles:${tenantId}`,
     () =>
       new DataLoader<string, Role[]>(async (userIds) => {
-        const roles = await inTenantTransaction(services.deps.orm, tenantId, (em) => rolesOfUsers(em, userIds));
+        const roles = await inTenantTransaction(services.deps.orm, tenantId, (em) =>
+          rolesOfUsers(em, userIds),
+        );
         return userIds.map((id) => roles.get(id) ?? []);
       }),
   );
 }
 
-export function tenantLoader(context: SubgraphContext, services: IdentityServices): DataLoader<string, Tenant | null> {
+export function tenantLoader(
+  context: SubgraphContext,
+  services: IdentityServices,
+): DataLoader<string, Tenant | null> {
   return memoize(
     context,
     'tenants',

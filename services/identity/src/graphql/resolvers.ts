@@ -19,7 +19,8 @@ export function buildResolvers(services: IdentityServices): ResolverMap {
     keyResolvers(services),
   ];
   for (const part of parts) {
-    for (const [typeName, fields] of Object.entries(part)) merged[typeName] = { ...merged[typeName], ...fields };
+    for (const [typeName, fields] of Object.entries(part))
+      merged[typeName] = { ...merged[typeName], ...fields };
   }
   return merged;
 }

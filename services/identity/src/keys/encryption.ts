@@ -23,18 +23,24 @@ export function encryptPrivateJwk(encryptionKey: Buffer, kid: string, jwk: JWK):
   const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
   cipher.setAAD(Buffer.from(kid, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(jwk), 'utf8'), cipher.final()]);
-  return [FORMAT, iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+  return [FORMAT, iv, cipher.getAuthTag(), ciphertext]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.');
 }
 
 /** Decrypts what encryptPrivateJwk produced for the same kid. */
 export function decryptPrivateJwk(encryptionKey: Buffer, kid: string, stored: string): JWK {
   try {
     const [format, iv, tag, ciphertext] = stored.split('.');
-    if (format !== FORMAT || !iv || !tag || !ciphertext) throw new Error(`unknown ciphertext format ${String(format)}`);
+    if (format !== FORMAT || !iv || !tag || !ciphertext)
+      throw new Error(`unknown ciphertext format ${String(format)}`);
     const decipher = createDecipheriv('aes-256-gcm', encryptionKey, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(kid, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
+    const plaintext = Buffer.concat([
+      decipher.update(Buffer.from(ciphertext, 'base64url')),
+      decipher.final(),
+    ]);
     return JSON.parse(plaintext.toString('utf8')) as JWK;
   } catch (error) {
     throw new KeyDecryptionError(kid, error);

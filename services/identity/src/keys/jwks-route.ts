@@ -15,7 +15,10 @@ export function mountJwksRoute(app: Express, keys: KeyRing, logger: Logger): voi
       res.set('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
       res.json({ keys: published });
     } catch (error) {
-      logger.error({ err: error }, 'Could not load the signing keys for the JWKS; verifiers keep their cached keys meanwhile.');
+      logger.error(
+        { err: error },
+        'Could not load the signing keys for the JWKS; verifiers keep their cached keys meanwhile.',
+      );
       res.status(503).set('cache-control', 'no-store').json({ error: 'signing keys unavailable' });
     }
   });

@@ -1,5 +1,19 @@
-import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
-import { inPlatformTransaction, newId, type EntityManager, type Logger, type MikroORM } from '@hms/service-kit';
+import {
+  errors as joseErrors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
+import {
+  inPlatformTransaction,
+  newId,
+  type EntityManager,
+  type Logger,
+  type MikroORM,
+} from '@hms/service-kit';
 import { SigningKey } from '../entities/signing-key.js';
 import { decryptPrivateJwk, encryptPrivateJwk } from './encryption.js';
 
@@ -76,7 +90,10 @@ export class KeyRing {
       // The retirement must reach the database before the insert, or the single-active index rejects it.
       await em.flush();
       const key = await this.createKey(em, now);
-      this.logger.info({ kid: key.kid, retired: previous.map((old) => old.kid) }, 'Rotated the access token signing key.');
+      this.logger.info(
+        { kid: key.kid, retired: previous.map((old) => old.kid) },
+        'Rotated the access token signing key.',
+      );
       return key;
     });
     this.forgetCachedKeys();
@@ -87,7 +104,10 @@ export class KeyRing {
   async activeSigningKey(): Promise<{ kid: string; key: CryptoKey }> {
     if (this.signing && Date.now() - this.signing.loadedAt < SIGNING_KEY_CACHE_MS) return this.signing;
     const row = await inPlatformTransaction(this.orm, (em) => em.findOne(SigningKey, { retiredAt: null }));
-    if (!row) throw new Error('No active signing key exists; ensureActiveKey() runs at start and rotation keeps one.');
+    if (!row)
+      throw new Error(
+        'No active signing key exists; ensureActiveKey() runs at start and rotation keeps one.',
+      );
     const jwk = decryptPrivateJwk(this.encryptionKey, row.kid, row.privateJwkCiphertext);
     const key = (await importJWK(jwk, 'EdDSA')) as CryptoKey;
     this.signing = { kid: row.kid, key, loadedAt: Date.now() };
@@ -102,7 +122,9 @@ export class KeyRing {
 
   /** Returns the 20 newest signing keys, for the platform's signingKeys field. */
   async listKeys(): Promise<SigningKey[]> {
-    return inPlatformTransaction(this.orm, (em) => em.find(SigningKey, {}, { orderBy: { createdAt: 'desc' }, limit: 20 }));
+    return inPlatformTransaction(this.orm, (em) =>
+      em.find(SigningKey, {}, { orderBy: { createdAt: 'desc' }, limit: 20 }),
+    );
   }
 
   /**
@@ -128,7 +150,11 @@ export class KeyRing {
   }
 
   private async verificationKeys(reload: boolean): Promise<Map<string, VerificationKey>> {
-    if (!reload && this.verification && Date.now() - this.verification.loadedAt < VERIFICATION_KEYS_CACHE_MS) {
+    if (
+      !reload &&
+      this.verification &&
+      Date.now() - this.verification.loadedAt < VERIFICATION_KEYS_CACHE_MS
+    ) {
       return this.verification.keys;
     }
     const rows = await this.loadPublishedRows();
@@ -146,7 +172,11 @@ export class KeyRing {
   private async loadPublishedRows(): Promise<SigningKey[]> {
     const cutoff = new Date(Date.now() - this.retiredKeyLifetimeMs);
     return inPlatformTransaction(this.orm, (em) =>
-      em.find(SigningKey, { $or: [{ retiredAt: null }, { retiredAt: { $gt: cutoff } }] }, { orderBy: { activatedAt: 'desc' } }),
+      em.find(
+        SigningKey,
+        { $or: [{ retiredAt: null }, { retiredAt: { $gt: cutoff } }] },
+        { orderBy: { activatedAt: 'desc' } },
+      ),
     );
   }
 

@@ -13,7 +13,10 @@ export function keyResolvers(services: IdentityServices) {
     Mutation: {
       rotateSigningKey: (_: unknown, __: unknown, context: SubgraphContext) => {
         const operator = requirePlatformOperator(context);
-        services.deps.logger.info({ operatorId: operator.subject }, 'A platform operator asked for a signing key rotation.');
+        services.deps.logger.info(
+          { operatorId: operator.subject },
+          'A platform operator asked for a signing key rotation.',
+        );
         return services.keys.rotate();
       },
     },

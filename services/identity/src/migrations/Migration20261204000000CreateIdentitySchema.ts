@@ -88,7 +88,9 @@ export class Migration20261204000000CreateIdentitySchema extends Migration {
         created_at timestamptz not null,
         foreign key (tenant_id, user_id) references identity.users (tenant_id, id) on delete cascade deferrable initially deferred
       )`);
-    this.addSql('create index password_history_tenant_user_idx on identity.password_history (tenant_id, user_id, created_at desc)');
+    this.addSql(
+      'create index password_history_tenant_user_idx on identity.password_history (tenant_id, user_id, created_at desc)',
+    );
 
     this.addSql(`
       create table identity.roles (
@@ -130,7 +132,9 @@ export class Migration20261204000000CreateIdentitySchema extends Migration {
         constraint sessions_tenant_id_id_key unique (tenant_id, id),
         foreign key (tenant_id, user_id) references identity.users (tenant_id, id) on delete cascade deferrable initially deferred
       )`);
-    this.addSql('create index sessions_tenant_user_active_idx on identity.sessions (tenant_id, user_id) where revoked_at is null');
+    this.addSql(
+      'create index sessions_tenant_user_active_idx on identity.sessions (tenant_id, user_id) where revoked_at is null',
+    );
 
     this.addSql(`
       create table identity.refresh_tokens (
@@ -143,8 +147,12 @@ export class Migration20261204000000CreateIdentitySchema extends Migration {
         rotated_at timestamptz,
         foreign key (tenant_id, session_id) references identity.sessions (tenant_id, id) on delete cascade deferrable initially deferred
       )`);
-    this.addSql('create unique index refresh_tokens_tenant_hash_key on identity.refresh_tokens (tenant_id, token_hash)');
-    this.addSql('create index refresh_tokens_tenant_session_idx on identity.refresh_tokens (tenant_id, session_id)');
+    this.addSql(
+      'create unique index refresh_tokens_tenant_hash_key on identity.refresh_tokens (tenant_id, token_hash)',
+    );
+    this.addSql(
+      'create index refresh_tokens_tenant_session_idx on identity.refresh_tokens (tenant_id, session_id)',
+    );
 
     this.addSql(`
       create table identity.platform_sessions (
@@ -168,8 +176,12 @@ export class Migration20261204000000CreateIdentitySchema extends Migration {
         expires_at timestamptz not null,
         rotated_at timestamptz
       )`);
-    this.addSql('create unique index platform_refresh_tokens_hash_key on identity.platform_refresh_tokens (token_hash)');
-    this.addSql('create index platform_refresh_tokens_session_idx on identity.platform_refresh_tokens (session_id)');
+    this.addSql(
+      'create unique index platform_refresh_tokens_hash_key on identity.platform_refresh_tokens (token_hash)',
+    );
+    this.addSql(
+      'create index platform_refresh_tokens_session_idx on identity.platform_refresh_tokens (session_id)',
+    );
 
     this.addSql(`
       create table identity.signing_keys (
@@ -182,7 +194,9 @@ export class Migration20261204000000CreateIdentitySchema extends Migration {
         retired_at timestamptz
       )`);
     // At most one active key: two instances racing at start, or two rotations at once, cannot both win.
-    this.addSql('create unique index signing_keys_single_active on identity.signing_keys ((true)) where retired_at is null');
+    this.addSql(
+      'create unique index signing_keys_single_active on identity.signing_keys ((true)) where retired_at is null',
+    );
 
     for (const table of ['users', 'password_history', 'roles', 'user_roles', 'sessions', 'refresh_tokens']) {
       for (const statement of tenantIsolationSql(`identity.${table}`)) this.addSql(statement);

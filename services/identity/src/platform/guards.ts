@@ -6,7 +6,8 @@ import { HmsError, requirePrincipal, type Principal, type SubgraphContext } from
  */
 export function requirePlatformOperator(context: SubgraphContext, permission?: string): Principal {
   const principal = requirePrincipal(context);
-  if (!principal.isPlatformOperator) throw HmsError.forbiddenBecause('Only platform operators can use this operation.');
+  if (!principal.isPlatformOperator)
+    throw HmsError.forbiddenBecause('Only platform operators can use this operation.');
   if (permission && !principal.has(permission)) throw HmsError.forbidden(permission);
   return principal;
 }

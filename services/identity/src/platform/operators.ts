@@ -29,7 +29,9 @@ export async function createPlatformOperator(
   const email = normalizeEmail(errors, 'email', input.email);
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) errors.add('name', 'must be 1 to 200 characters');
-  checkPasswordRules(errors, 'password', input.password, { minLength: OPERATOR_PASSWORD_MIN_LENGTH }, [email]);
+  checkPasswordRules(errors, 'password', input.password, { minLength: OPERATOR_PASSWORD_MIN_LENGTH }, [
+    email,
+  ]);
   errors.throwIfAny();
   if (!email) throw new Error('unreachable: a valid email was checked above');
 

@@ -64,7 +64,8 @@ export interface BuiltInRole {
  */
 export const BUILT_IN_ROLES = {
   tenant_admin: {
-    description: 'Administers the tenant: settings, users, roles, audit and deletion requests. Writes no clinical notes.',
+    description:
+      'Administers the tenant: settings, users, roles, audit and deletion requests. Writes no clinical notes.',
     permissions: [
       ...STAFF_BASELINE,
       'tenant:manage_settings',
@@ -84,7 +85,8 @@ export const BUILT_IN_ROLES = {
     ],
   },
   doctor: {
-    description: 'Examines and treats patients: encounters, notes, prescriptions, lab orders and result verification.',
+    description:
+      'Examines and treats patients: encounters, notes, prescriptions, lab orders and result verification.',
     permissions: [
       ...STAFF_BASELINE,
       'patient:read',
@@ -119,11 +121,24 @@ export const BUILT_IN_ROLES = {
   },
   front_desk: {
     description: 'Registers patients and books appointments.',
-    permissions: [...STAFF_BASELINE, 'patient:read', 'patient:write', 'appointment:read', 'appointment:write'],
+    permissions: [
+      ...STAFF_BASELINE,
+      'patient:read',
+      'patient:write',
+      'appointment:read',
+      'appointment:write',
+    ],
   },
   billing_clerk: {
     description: 'Issues invoices and records payments.',
-    permissions: [...STAFF_BASELINE, 'patient:read', 'appointment:read', 'invoice:read', 'invoice:write', 'payment:write'],
+    permissions: [
+      ...STAFF_BASELINE,
+      'patient:read',
+      'appointment:read',
+      'invoice:read',
+      'invoice:write',
+      'payment:write',
+    ],
   },
   lab_technician: {
     description: 'Processes lab orders and enters results; a doctor verifies them.',
@@ -144,7 +159,11 @@ export function isBuiltInRoleName(name: string): name is BuiltInRoleName {
 }
 
 /** Returns the permissions a role grants: the code's list for built-in roles, the stored list for custom ones. */
-export function permissionsOfRole(role: { name: string; builtIn: boolean; permissions: string[] }): readonly string[] {
+export function permissionsOfRole(role: {
+  name: string;
+  builtIn: boolean;
+  permissions: string[];
+}): readonly string[] {
   if (role.builtIn && isBuiltInRoleName(role.name)) return BUILT_IN_ROLES[role.name].permissions;
   return role.permissions.filter(isPermission);
 }

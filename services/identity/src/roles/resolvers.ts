@@ -1,4 +1,10 @@
-import { HmsError, requirePermission, requirePrincipal, requireTenant, type SubgraphContext } from '@hms/service-kit';
+import {
+  HmsError,
+  requirePermission,
+  requirePrincipal,
+  requireTenant,
+  type SubgraphContext,
+} from '@hms/service-kit';
 import type { Role } from '../entities/role.js';
 import type { IdentityServices } from '../services.js';
 import { PERMISSIONS, permissionsOfRole } from './permissions.js';
@@ -9,7 +15,8 @@ export function roleResolvers(services: IdentityServices) {
     Query: {
       roles: (_: unknown, __: unknown, context: SubgraphContext) => {
         const principal = requirePrincipal(context);
-        if (!principal.has('user:read') && !principal.has('role:manage')) throw HmsError.forbidden('user:read');
+        if (!principal.has('user:read') && !principal.has('role:manage'))
+          throw HmsError.forbidden('user:read');
         return services.roles.list(requireTenant(context));
       },
       permissions: (_: unknown, __: unknown, context: SubgraphContext) => {

@@ -1,4 +1,11 @@
-import { HmsError, InputErrors, inTenantTransaction, isUuid, newId, type EntityManager } from '@hms/service-kit';
+import {
+  HmsError,
+  InputErrors,
+  inTenantTransaction,
+  isUuid,
+  newId,
+  type EntityManager,
+} from '@hms/service-kit';
 import type { IdentityDeps } from '../deps.js';
 import { Role } from '../entities/role.js';
 import { violatedUniqueConstraint } from '../db-errors.js';
@@ -47,35 +54,55 @@ export class RoleService {
   constructor(private readonly deps: IdentityDeps) {}
 
   async list(tenantId: string): Promise<Role[]> {
-    return inTenantTransaction(this.deps.orm, tenantId, (em) => em.find(Role, {}, { orderBy: { builtIn: 'desc', name: 'asc' } }));
+    return inTenantTransaction(this.deps.orm, tenantId, (em) =>
+      em.find(Role, {}, { orderBy: { builtIn: 'desc', name: 'asc' } }),
+    );
   }
 
   async create(tenantId: string, input: CreateRoleInput): Promise<Role> {
     const errors = new InputErrors();
     const name = input.name.trim();
-    if (!ROLE_NAME.test(name)) errors.add('input.name', 'must be 2 to 50 lowercase letters, digits or underscores, starting with a letter');
+    if (!ROLE_NAME.test(name))
+      errors.add(
+        'input.name',
+        'must be 2 to 50 lowercase letters, digits or underscores, starting with a letter',
+      );
     else if (isBuiltInRoleName(name)) errors.add('input.name', 'is the name of a built-in role');
     const description = input.description?.trim() || null;
-    if (description && description.length > 500) errors.add('input.description', 'must be at most 500 characters');
+    if (description && description.length > 500)
+      errors.add('input.description', 'must be at most 500 characters');
     const permissions = checkPermissions(errors, 'input.permissions', input.permissions);
     errors.throwIfAny();
 
     try {
       return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
         const now = new Date();
-        return em.create(Role, { id: newId(), tenantId, name, description, builtIn: false, permissions, createdAt: now, updatedAt: now });
+        return em.create(Role, {
+          id: newId(),
+          tenantId,
+          name,
+          description,
+          builtIn: false,
+          permissions,
+          createdAt: now,
+          updatedAt: now,
+        });
       });
     } catch (error) {
-      if (violatedUniqueConstraint(error)) throw HmsError.conflict(`A role named ${name} already exists.`, { field: 'input.name' });
+      if (violatedUniqueConstraint(error))
+        throw HmsError.conflict(`A role named ${name} already exists.`, { field: 'input.name' });
       throw error;
     }
   }
 
   async update(tenantId: string, id: string, input: UpdateRoleInput): Promise<Role> {
     const errors = new InputErrors();
-    const permissions = input.permissions ? checkPermissions(errors, 'input.permissions', input.permissions) : undefined;
+    const permissions = input.permissions
+      ? checkPermissions(errors, 'input.permissions', input.permissions)
+      : undefined;
     const description = input.description === undefined ? undefined : input.description?.trim() || null;
-    if (description && description.length > 500) errors.add('input.description', 'must be at most 500 characters');
+    if (description && description.length > 500)
+      errors.add('input.description', 'must be at most 500 characters');
     errors.throwIfAny();
     if (!isUuid(id)) throw HmsError.notFound('Role', id);
 
@@ -83,7 +110,9 @@ export class RoleService {
       const role = await em.findOne(Role, { id });
       if (!role) throw HmsError.notFound('Role', id);
       if (role.builtIn) {
-        throw HmsError.conflict(`The built-in role ${role.name} cannot be changed; create a custom role with the permissions you need.`);
+        throw HmsError.conflict(
+          `The built-in role ${role.name} cannot be changed; create a custom role with the permissions you need.`,
+        );
       }
       if (permissions) role.permissions = permissions;
       if (description !== undefined) role.description = description;

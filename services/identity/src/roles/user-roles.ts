@@ -3,7 +3,10 @@ import { Role, UserRole } from '../entities/role.js';
 import { permissionsOfRole } from './permissions.js';
 
 /** Loads the roles of several users of the current tenant in two queries, for batching. */
-export async function rolesOfUsers(em: EntityManager, userIds: readonly string[]): Promise<Map<string, Role[]>> {
+export async function rolesOfUsers(
+  em: EntityManager,
+  userIds: readonly string[],
+): Promise<Map<string, Role[]>> {
   const result = new Map<string, Role[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return result;
   const links = await em.find(UserRole, { userId: { $in: [...userIds] } });

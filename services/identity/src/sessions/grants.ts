@@ -32,7 +32,12 @@ export function inactiveTooLong(user: User, tenant: Tenant, now: Date): boolean 
  * user past the tenant's inactivity limit: sign-in and refresh are the only moments an inactive account
  * could be used, so this is where that setting is enforced.
  */
-export async function tenantUserGrant(em: EntityManager, tenant: Tenant, user: User, now: Date): Promise<GrantDecision> {
+export async function tenantUserGrant(
+  em: EntityManager,
+  tenant: Tenant,
+  user: User,
+  now: Date,
+): Promise<GrantDecision> {
   if (tenant.status !== 'active') return { kind: 'tenant_unavailable', tenantStatus: tenant.status };
   if (user.status !== 'active') return { kind: 'user_unavailable', reason: 'deactivated' };
   if (inactiveTooLong(user, tenant, now)) {
@@ -58,7 +63,12 @@ export async function tenantUserGrant(em: EntityManager, tenant: Tenant, user: U
 }
 
 /** Loads the tenant and user of a tenant session again at refresh time and decides its next token. */
-export async function regrantTenantUser(em: EntityManager, tenantId: string, userId: string, now: Date): Promise<GrantDecision> {
+export async function regrantTenantUser(
+  em: EntityManager,
+  tenantId: string,
+  userId: string,
+  now: Date,
+): Promise<GrantDecision> {
   const tenant = await em.findOne(Tenant, { id: tenantId });
   const user = await em.findOne(User, { id: userId });
   if (!tenant || !user) return { kind: 'user_unavailable', reason: 'missing' };

@@ -43,8 +43,10 @@ export class LoginService {
     const errors = new InputErrors();
     const slug = input.tenantSlug?.trim().toLowerCase() || undefined;
     if (input.email && input.phone) errors.add('input.phone', 'give either email or phone, not both');
-    if (!input.email && !input.phone) errors.add('input.email', 'give the email address or phone number of the account');
-    if (!slug && !input.email) errors.add('input.email', 'platform operators sign in with their email address');
+    if (!input.email && !input.phone)
+      errors.add('input.email', 'give the email address or phone number of the account');
+    if (!slug && !input.email)
+      errors.add('input.email', 'platform operators sign in with their email address');
     errors.throwIfAny();
 
     // Malformed identifiers cannot match an account: they fail like a wrong password, after the same work.
@@ -59,7 +61,10 @@ export class LoginService {
     // The access token is signed only after the session committed, so no token names a missing session.
     if (attempt.kind === 'ok') return this.sessions.issue(attempt.grant, attempt.opened, attempt.user);
     if (attempt.kind === 'tenant_unavailable') throw HmsError.tenantSuspended(attempt.status);
-    this.deps.logger.info({ reason: attempt.reason, userId: attempt.userId, platform: !slug }, 'Sign-in failed.');
+    this.deps.logger.info(
+      { reason: attempt.reason, userId: attempt.userId, platform: !slug },
+      'Sign-in failed.',
+    );
     throw invalidCredentials();
   }
 
@@ -80,7 +85,9 @@ export class LoginService {
     const now = new Date();
     const attempt = await inTenantTransaction(orm, tenant.id, async (em): Promise<Attempt> => {
       // The row lock serializes concurrent attempts on one account, so failures are counted exactly.
-      const user = await em.findOne(User, email ? { email } : { phone }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const user = await em.findOne(User, email ? { email } : { phone }, {
+        lockMode: LockMode.PESSIMISTIC_WRITE,
+      });
       if (!user) {
         await passwords.burn(password);
         return { kind: 'failed', reason: 'unknown_user' };
@@ -95,15 +102,20 @@ export class LoginService {
         if (user.failedLoginCount >= tenant.lockoutThreshold) {
           user.lockedUntil = new Date(now.getTime() + tenant.lockoutMinutes * 60_000);
           user.failedLoginCount = 0;
-          this.deps.logger.warn({ userId: user.id, lockedUntil: user.lockedUntil }, 'Locked an account after repeated failed sign-ins.');
+          this.deps.logger.warn(
+            { userId: user.id, lockedUntil: user.lockedUntil },
+            'Locked an account after repeated failed sign-ins.',
+          );
         }
         return { kind: 'failed', reason: 'wrong_password', userId: user.id };
       }
 
       // Past this point the caller proved the password, so naming the tenant's status leaks nothing.
       const decision = await tenantUserGrant(em, tenant, user, now);
-      if (decision.kind === 'tenant_unavailable') return { kind: 'tenant_unavailable', status: decision.tenantStatus };
-      if (decision.kind === 'user_unavailable') return { kind: 'failed', reason: decision.reason, userId: user.id };
+      if (decision.kind === 'tenant_unavailable')
+        return { kind: 'tenant_unavailable', status: decision.tenantStatus };
+      if (decision.kind === 'user_unavailable')
+        return { kind: 'failed', reason: decision.reason, userId: user.id };
 
       user.failedLoginCount = 0;
       user.lockedUntil = null;
@@ -111,13 +123,20 @@ export class LoginService {
       user.lastActiveAt = now;
       if (passwords.needsRehash(user.passwordHash)) user.passwordHash = await passwords.hash(password);
       const opened = this.sessions.open(em, this.sessions.realmOf(tenant.id), user.id, client, now);
-      this.deps.logger.info({ tenantId: tenant.id, userId: user.id, sessionId: opened.sessionId }, 'Signed in a user.');
+      this.deps.logger.info(
+        { tenantId: tenant.id, userId: user.id, sessionId: opened.sessionId },
+        'Signed in a user.',
+      );
       return { kind: 'ok', grant: decision.grant, opened, user };
     });
     return attempt;
   }
 
-  private async attemptPlatformOperator(email: string | undefined, password: string, client: ClientInfo): Promise<Attempt> {
+  private async attemptPlatformOperator(
+    email: string | undefined,
+    password: string,
+    client: ClientInfo,
+  ): Promise<Attempt> {
     const { orm, passwords } = this.deps;
     if (!email) {
       await passwords.burn(password);
@@ -125,7 +144,11 @@ export class LoginService {
     }
     const now = new Date();
     return inPlatformTransaction(orm, async (em): Promise<Attempt> => {
-      const operator = await em.findOne(PlatformOperator, { email }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const operator = await em.findOne(
+        PlatformOperator,
+        { email },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
       if (!operator) {
         await passwords.burn(password);
         return { kind: 'failed', reason: 'unknown_operator' };
@@ -139,7 +162,10 @@ export class LoginService {
         if (operator.failedLoginCount >= OPERATOR_LOCKOUT_THRESHOLD) {
           operator.lockedUntil = new Date(now.getTime() + OPERATOR_LOCKOUT_MINUTES * 60_000);
           operator.failedLoginCount = 0;
-          this.deps.logger.warn({ operatorId: operator.id }, 'Locked a platform operator account after repeated failed sign-ins.');
+          this.deps.logger.warn(
+            { operatorId: operator.id },
+            'Locked a platform operator account after repeated failed sign-ins.',
+          );
         }
         return { kind: 'failed', reason: 'wrong_password', userId: operator.id };
       }
@@ -147,9 +173,13 @@ export class LoginService {
       operator.failedLoginCount = 0;
       operator.lockedUntil = null;
       operator.lastLoginAt = now;
-      if (passwords.needsRehash(operator.passwordHash)) operator.passwordHash = await passwords.hash(password);
+      if (passwords.needsRehash(operator.passwordHash))
+        operator.passwordHash = await passwords.hash(password);
       const opened = this.sessions.open(em, this.sessions.realmOf(undefined), operator.id, client, now);
-      this.deps.logger.info({ operatorId: operator.id, sessionId: opened.sessionId }, 'Signed in a platform operator.');
+      this.deps.logger.info(
+        { operatorId: operator.id, sessionId: opened.sessionId },
+        'Signed in a platform operator.',
+      );
       return { kind: 'ok', grant: platformOperatorGrant(operator), opened };
     });
   }

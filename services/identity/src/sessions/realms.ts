@@ -1,5 +1,11 @@
 import { LockMode } from '@mikro-orm/postgresql';
-import { inPlatformTransaction, inTenantTransaction, newId, type EntityManager, type MikroORM } from '@hms/service-kit';
+import {
+  inPlatformTransaction,
+  inTenantTransaction,
+  newId,
+  type EntityManager,
+  type MikroORM,
+} from '@hms/service-kit';
 import { PLATFORM_REFRESH_PREFIX } from './refresh-tokens.js';
 import { PlatformRefreshToken, PlatformSession, RefreshToken, Session } from '../entities/session.js';
 
@@ -40,9 +46,18 @@ export interface SessionRealm {
   /** Finds a refresh token by hash and locks it, so two refreshes of one token cannot both rotate it. */
   findRefreshToken(em: EntityManager, tokenHash: string): Promise<RefreshTokenRecord | null>;
   /** Finds and locks a session; subjectId is the user or operator it belongs to. */
-  findSession(em: EntityManager, sessionId: string): Promise<{ session: SessionRecord; subjectId: string } | null>;
+  findSession(
+    em: EntityManager,
+    sessionId: string,
+  ): Promise<{ session: SessionRecord; subjectId: string } | null>;
   createSession(em: EntityManager, subjectId: string, client: ClientInfo, now: Date): SessionRecord;
-  createRefreshToken(em: EntityManager, sessionId: string, tokenHash: string, now: Date, expiresAt: Date): void;
+  createRefreshToken(
+    em: EntityManager,
+    sessionId: string,
+    tokenHash: string,
+    now: Date,
+    expiresAt: Date,
+  ): void;
 }
 
 export function tenantRealm(orm: MikroORM, tenantId: string): SessionRealm {
@@ -50,7 +65,8 @@ export function tenantRealm(orm: MikroORM, tenantId: string): SessionRealm {
     tenantId,
     refreshPrefix: tenantId,
     transaction: (work) => inTenantTransaction(orm, tenantId, work),
-    findRefreshToken: (em, tokenHash) => em.findOne(RefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE }),
+    findRefreshToken: (em, tokenHash) =>
+      em.findOne(RefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE }),
     findSession: async (em, sessionId) => {
       const session = await em.findOne(Session, { id: sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       return session ? { session, subjectId: session.userId } : null;
@@ -76,9 +92,14 @@ export function platformRealm(orm: MikroORM): SessionRealm {
     tenantId: undefined,
     refreshPrefix: PLATFORM_REFRESH_PREFIX,
     transaction: (work) => inPlatformTransaction(orm, work),
-    findRefreshToken: (em, tokenHash) => em.findOne(PlatformRefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE }),
+    findRefreshToken: (em, tokenHash) =>
+      em.findOne(PlatformRefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE }),
     findSession: async (em, sessionId) => {
-      const session = await em.findOne(PlatformSession, { id: sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const session = await em.findOne(
+        PlatformSession,
+        { id: sessionId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
       return session ? { session, subjectId: session.operatorId } : null;
     },
     createSession: (em, operatorId, client, now) =>

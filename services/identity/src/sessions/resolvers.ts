@@ -19,7 +19,10 @@ function remember(context: SubgraphContext, result: AuthResult): AuthResult {
 }
 
 export function sessionResolvers(services: IdentityServices) {
-  const client = (context: SubgraphContext) => ({ ipAddress: context.clientIp, userAgent: context.userAgent });
+  const client = (context: SubgraphContext) => ({
+    ipAddress: context.clientIp,
+    userAgent: context.userAgent,
+  });
 
   return {
     PrincipalType: { USER: 'user', PLATFORM_OPERATOR: 'platform' },

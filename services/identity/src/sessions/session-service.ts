@@ -39,7 +39,8 @@ export interface OpenedSession {
   refreshToken: string;
 }
 
-const invalidRefreshToken = () => HmsError.unauthenticated('The refresh token is invalid, expired or revoked. Sign in again.');
+const invalidRefreshToken = () =>
+  HmsError.unauthenticated('The refresh token is invalid, expired or revoked. Sign in again.');
 
 /**
  * Sessions and their tokens: opening on sign-in, rotating refresh tokens, and revoking. The database
@@ -56,7 +57,13 @@ export class SessionService {
   }
 
   /** Opens a session in the caller's transaction, so the session exists only if the sign-in commits. */
-  open(em: EntityManager, realm: SessionRealm, subjectId: string, client: ClientInfo, now: Date): OpenedSession {
+  open(
+    em: EntityManager,
+    realm: SessionRealm,
+    subjectId: string,
+    client: ClientInfo,
+    now: Date,
+  ): OpenedSession {
     const session = realm.createSession(em, subjectId, client, now);
     const refreshToken = newRefreshToken(realm.refreshPrefix);
     realm.createRefreshToken(em, session.id, hashRefreshToken(refreshToken), now, this.refreshExpiry(now));
@@ -105,7 +112,8 @@ export class SessionService {
       const decision: GrantDecision = realm.tenantId
         ? await regrantTenantUser(em, realm.tenantId, subjectId, now)
         : await regrantPlatformOperator(em, subjectId);
-      if (decision.kind === 'tenant_unavailable') return { kind: 'tenant_unavailable' as const, status: decision.tenantStatus };
+      if (decision.kind === 'tenant_unavailable')
+        return { kind: 'tenant_unavailable' as const, status: decision.tenantStatus };
       if (decision.kind === 'user_unavailable') {
         session.revokedAt = now;
         session.revokeReason = RevokeReason.userUnavailable;
@@ -118,7 +126,12 @@ export class SessionService {
       if (client.userAgent) session.userAgent = client.userAgent.slice(0, 500);
       const refreshToken = newRefreshToken(realm.refreshPrefix);
       realm.createRefreshToken(em, session.id, hashRefreshToken(refreshToken), now, this.refreshExpiry(now));
-      return { kind: 'rotated' as const, grant: decision.grant, user: decision.user, opened: { sessionId: session.id, refreshToken } };
+      return {
+        kind: 'rotated' as const,
+        grant: decision.grant,
+        user: decision.user,
+        opened: { sessionId: session.id, refreshToken },
+      };
     });
 
     switch (outcome.kind) {
@@ -133,12 +146,18 @@ export class SessionService {
         throw invalidRefreshToken();
       case 'revoked':
         await this.announceRevoked(realm.tenantId, [outcome.sessionId]);
-        this.deps.logger.info({ tenantId: realm.tenantId, sessionId: outcome.sessionId, reason: outcome.reason }, 'Rejected a refresh and ended the session.');
+        this.deps.logger.info(
+          { tenantId: realm.tenantId, sessionId: outcome.sessionId, reason: outcome.reason },
+          'Rejected a refresh and ended the session.',
+        );
         throw invalidRefreshToken();
       case 'tenant_unavailable':
         throw HmsError.tenantSuspended(outcome.status);
       case 'invalid':
-        this.deps.logger.info({ tenantId: realm.tenantId, reason: outcome.reason }, 'Rejected a refresh token.');
+        this.deps.logger.info(
+          { tenantId: realm.tenantId, reason: outcome.reason },
+          'Rejected a refresh token.',
+        );
         throw invalidRefreshToken();
     }
   }
@@ -160,8 +179,18 @@ export class SessionService {
    * Revokes every open session of a tenant user in the caller's transaction and returns their ids; the
    * caller announces them with announceRevoked after the commit.
    */
-  async revokeUserSessions(em: EntityManager, userId: string, reason: string, now: Date, except?: string): Promise<string[]> {
-    const sessions = await em.find(Session, { userId, revokedAt: null, ...(except ? { id: { $ne: except } } : {}) });
+  async revokeUserSessions(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+    now: Date,
+    except?: string,
+  ): Promise<string[]> {
+    const sessions = await em.find(Session, {
+      userId,
+      revokedAt: null,
+      ...(except ? { id: { $ne: except } } : {}),
+    });
     for (const session of sessions) {
       session.revokedAt = now;
       session.revokeReason = reason;
@@ -176,7 +205,9 @@ export class SessionService {
   async announceRevoked(tenantId: string | undefined, sessionIds: string[]): Promise<void> {
     const ttl = this.deps.config.HMS_ACCESS_TOKEN_TTL_SECONDS + REVOCATION_MARGIN_SECONDS;
     try {
-      await Promise.all(sessionIds.map((sessionId) => markSessionRevoked(this.deps.redis, tenantId, sessionId, ttl)));
+      await Promise.all(
+        sessionIds.map((sessionId) => markSessionRevoked(this.deps.redis, tenantId, sessionId, ttl)),
+      );
     } catch (error) {
       // The sessions are revoked in the database, so no refresh succeeds; only their current access
       // tokens stay usable until they expire. Failing the request would not undo the revocation.

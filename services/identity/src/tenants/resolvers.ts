@@ -1,4 +1,11 @@
-import { HmsError, requirePermission, requirePrincipal, requireTenant, type SubgraphContext, type TenantStatus } from '@hms/service-kit';
+import {
+  HmsError,
+  requirePermission,
+  requirePrincipal,
+  requireTenant,
+  type SubgraphContext,
+  type TenantStatus,
+} from '@hms/service-kit';
 import type { Tenant } from '../entities/tenant.js';
 import { tenantLoader } from '../graphql/loaders.js';
 import { viewerOf } from '../graphql/viewer.js';
@@ -17,7 +24,11 @@ export function tenantResolvers(services: IdentityServices) {
     TenantStatus: { ACTIVE: 'active', SUSPENDED: 'suspended', OFFBOARDED: 'offboarded' },
 
     Query: {
-      tenants: (_: unknown, args: { status?: TenantStatus | null; first?: number | null; after?: string | null }, context: SubgraphContext) => {
+      tenants: (
+        _: unknown,
+        args: { status?: TenantStatus | null; first?: number | null; after?: string | null },
+        context: SubgraphContext,
+      ) => {
         requirePlatformOperator(context, 'tenant:read');
         return services.tenants.list(args);
       },
@@ -33,11 +44,19 @@ export function tenantResolvers(services: IdentityServices) {
         requirePlatformOperator(context, 'tenant:create');
         return services.tenants.create(args.input);
       },
-      setTenantStatus: (_: unknown, args: { id: string; status: TenantStatus; reason: string }, context: SubgraphContext) => {
+      setTenantStatus: (
+        _: unknown,
+        args: { id: string; status: TenantStatus; reason: string },
+        context: SubgraphContext,
+      ) => {
         const operator = requirePlatformOperator(context, 'tenant:manage');
         return services.tenants.setStatus(args.id, args.status, args.reason, operator.subject);
       },
-      updateTenantSettings: (_: unknown, args: { input: UpdateTenantSettingsInput }, context: SubgraphContext) => {
+      updateTenantSettings: (
+        _: unknown,
+        args: { input: UpdateTenantSettingsInput },
+        context: SubgraphContext,
+      ) => {
         requirePermission(context, 'tenant:manage_settings');
         return services.tenants.updateSettings(requireTenant(context), args.input);
       },
@@ -50,12 +69,14 @@ export function tenantResolvers(services: IdentityServices) {
       },
       statusReason: (tenant: Tenant, _: unknown, context: SubgraphContext) => {
         const viewer = viewerOf(context);
-        if (viewer?.platform || (viewer?.tenantId === tenant.id && viewer.has('tenant:manage_settings'))) return tenant.statusReason;
+        if (viewer?.platform || (viewer?.tenantId === tenant.id && viewer.has('tenant:manage_settings')))
+          return tenant.statusReason;
         return null;
       },
       settings: (tenant: Tenant, _: unknown, context: SubgraphContext) => {
         const viewer = viewerOf(context);
-        if (!viewer?.platform && !(viewer?.tenantId === tenant.id && viewer.has('tenant:read'))) throw HmsError.forbidden('tenant:read');
+        if (!viewer?.platform && !(viewer?.tenantId === tenant.id && viewer.has('tenant:read')))
+          throw HmsError.forbidden('tenant:read');
         return {
           readAuditEnabled: tenant.readAuditEnabled,
           ageOfMajority: tenant.ageOfMajority,

@@ -48,7 +48,10 @@ const SLUG = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
 /** Checks a tenant slug: 3 to 40 lowercase letters, digits and hyphens, not starting or ending with one. */
 export function checkSlug(errors: InputErrors, field: string, slug: string): void {
   if (!SLUG.test(slug)) {
-    errors.add(field, 'must be 3 to 40 lowercase letters, digits or hyphens, starting and ending with a letter or digit');
+    errors.add(
+      field,
+      'must be 3 to 40 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+    );
   }
 }
 
@@ -83,5 +86,6 @@ export function checkRange(
   [min, max]: readonly [number, number],
 ): void {
   if (value === undefined || value === null) return;
-  if (!Number.isInteger(value) || value < min || value > max) errors.add(field, `must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    errors.add(field, `must be an integer from ${min} to ${max}`);
 }

@@ -23,7 +23,10 @@ export function mountTenantStatusRoute(app: Express, tenants: TenantService, log
       }
       res.json({ status: tenant.status });
     } catch (error) {
-      logger.error({ err: error, tenantId: id }, 'Could not read a tenant status for the gateway, which gets 503 and retries. Check PostgreSQL.');
+      logger.error(
+        { err: error, tenantId: id },
+        'Could not read a tenant status for the gateway, which gets 503 and retries. Check PostgreSQL.',
+      );
       res.status(503).json({ error: 'tenant status unavailable' });
     }
   });

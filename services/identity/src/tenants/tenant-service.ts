@@ -64,12 +64,18 @@ export class TenantService {
   async getMany(ids: readonly string[]): Promise<Map<string, Tenant>> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return new Map();
-    const tenants = await inPlatformTransaction(this.deps.orm, (em) => em.find(Tenant, { id: { $in: valid } }));
+    const tenants = await inPlatformTransaction(this.deps.orm, (em) =>
+      em.find(Tenant, { id: { $in: valid } }),
+    );
     return new Map(tenants.map((tenant) => [tenant.id, tenant]));
   }
 
   /** Tenants by slug, for platform operators. */
-  async list(args: { status?: TenantStatus | null; first?: number | null; after?: string | null }): Promise<Connection<Tenant>> {
+  async list(args: {
+    status?: TenantStatus | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Connection<Tenant>> {
     const size = pageSize(args.first);
     const cursor = decodeCursor(args.after, 1);
     const where = args.status ? { status: args.status } : {};
@@ -77,7 +83,13 @@ export class TenantService {
       const totalCount = await em.count(Tenant, where);
       const page = cursor ? { ...where, slug: { $gt: String(cursor[0]) } } : where;
       const rows = await em.find(Tenant, page, { orderBy: { slug: 'asc' }, limit: size + 1 });
-      return toConnection(rows, size, totalCount, (tenant) => encodeCursor([tenant.slug]), cursor !== undefined);
+      return toConnection(
+        rows,
+        size,
+        totalCount,
+        (tenant) => encodeCursor([tenant.slug]),
+        cursor !== undefined,
+      );
     });
   }
 
@@ -92,14 +104,20 @@ export class TenantService {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 200) errors.add('input.name', 'must be 1 to 200 characters');
     const timeZone = input.timeZone.trim();
-    if (!isTimeZoneName(timeZone)) errors.add('input.timeZone', 'must be an IANA time zone name, such as Asia/Kolkata');
+    if (!isTimeZoneName(timeZone))
+      errors.add('input.timeZone', 'must be an IANA time zone name, such as Asia/Kolkata');
     const currency = input.currency.trim();
-    if (!isCurrencyCode(currency)) errors.add('input.currency', 'must be an ISO 4217 currency code, such as INR');
+    if (!isCurrencyCode(currency))
+      errors.add('input.currency', 'must be an ISO 4217 currency code, such as INR');
     const adminNames = checkNames(errors, 'input.admin', { displayName: input.admin.name });
     const adminEmail = normalizeEmail(errors, 'input.admin.email', input.admin.email);
-    checkPasswordRules(errors, 'input.admin.password', input.admin.password, { minLength: DEFAULT_TENANT_SETTINGS.passwordMinLength }, [
-      adminEmail,
-    ]);
+    checkPasswordRules(
+      errors,
+      'input.admin.password',
+      input.admin.password,
+      { minLength: DEFAULT_TENANT_SETTINGS.passwordMinLength },
+      [adminEmail],
+    );
     errors.throwIfAny();
 
     const passwordHash = await this.deps.passwords.hash(input.admin.password);
@@ -140,7 +158,10 @@ export class TenantService {
     }
 
     await publishTenantStatus(this.deps, tenantId, 'active');
-    this.deps.logger.info({ tenantId, slug }, 'Created a tenant with its built-in roles and first administrator.');
+    this.deps.logger.info(
+      { tenantId, slug },
+      'Created a tenant with its built-in roles and first administrator.',
+    );
     // TODO: publish tenant.created through the kit's outbox once it has one, so other services can prepare.
     return created;
   }
@@ -152,8 +173,10 @@ export class TenantService {
   async setStatus(id: string, status: TenantStatus, reason: string, operatorId: string): Promise<Tenant> {
     const errors = new InputErrors();
     const cleanReason = reason.trim();
-    if (cleanReason.length < 3 || cleanReason.length > 500) errors.add('reason', 'must be 3 to 500 characters');
-    if (!(TENANT_STATUSES as readonly string[]).includes(status)) errors.add('status', 'is not a tenant status');
+    if (cleanReason.length < 3 || cleanReason.length > 500)
+      errors.add('reason', 'must be 3 to 500 characters');
+    if (!(TENANT_STATUSES as readonly string[]).includes(status))
+      errors.add('status', 'is not a tenant status');
     errors.throwIfAny();
     if (!isUuid(id)) throw HmsError.notFound('Tenant', id);
 
@@ -161,7 +184,9 @@ export class TenantService {
       const tenant = await em.findOne(Tenant, { id });
       if (!tenant) throw HmsError.notFound('Tenant', id);
       if (tenant.status === 'offboarded' && status !== 'offboarded') {
-        throw HmsError.conflict('An offboarded tenant cannot be reactivated or suspended; its data is being removed.');
+        throw HmsError.conflict(
+          'An offboarded tenant cannot be reactivated or suspended; its data is being removed.',
+        );
       }
       const now = new Date();
       tenant.status = status;
@@ -183,11 +208,36 @@ export class TenantService {
     const policy = input.passwordPolicy ?? {};
     checkRange(errors, 'input.ageOfMajority', input.ageOfMajority, SETTING_RANGES.ageOfMajority);
     checkRange(errors, 'input.passwordPolicy.minLength', policy.minLength, SETTING_RANGES.passwordMinLength);
-    checkRange(errors, 'input.passwordPolicy.historyCount', policy.historyCount, SETTING_RANGES.passwordHistoryCount);
-    checkRange(errors, 'input.passwordPolicy.maxAgeDays', policy.maxAgeDays, SETTING_RANGES.passwordMaxAgeDays);
-    checkRange(errors, 'input.passwordPolicy.lockoutThreshold', policy.lockoutThreshold, SETTING_RANGES.lockoutThreshold);
-    checkRange(errors, 'input.passwordPolicy.lockoutMinutes', policy.lockoutMinutes, SETTING_RANGES.lockoutMinutes);
-    checkRange(errors, 'input.inactiveUserDisableDays', input.inactiveUserDisableDays, SETTING_RANGES.inactiveUserDisableDays);
+    checkRange(
+      errors,
+      'input.passwordPolicy.historyCount',
+      policy.historyCount,
+      SETTING_RANGES.passwordHistoryCount,
+    );
+    checkRange(
+      errors,
+      'input.passwordPolicy.maxAgeDays',
+      policy.maxAgeDays,
+      SETTING_RANGES.passwordMaxAgeDays,
+    );
+    checkRange(
+      errors,
+      'input.passwordPolicy.lockoutThreshold',
+      policy.lockoutThreshold,
+      SETTING_RANGES.lockoutThreshold,
+    );
+    checkRange(
+      errors,
+      'input.passwordPolicy.lockoutMinutes',
+      policy.lockoutMinutes,
+      SETTING_RANGES.lockoutMinutes,
+    );
+    checkRange(
+      errors,
+      'input.inactiveUserDisableDays',
+      input.inactiveUserDisableDays,
+      SETTING_RANGES.inactiveUserDisableDays,
+    );
     errors.throwIfAny();
 
     return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
@@ -200,8 +250,10 @@ export class TenantService {
       if (policy.maxAgeDays != null) tenant.passwordMaxAgeDays = policy.maxAgeDays;
       if (policy.lockoutThreshold != null) tenant.lockoutThreshold = policy.lockoutThreshold;
       if (policy.lockoutMinutes != null) tenant.lockoutMinutes = policy.lockoutMinutes;
-      if (input.inactiveUserDisableDays != null) tenant.inactiveUserDisableDays = input.inactiveUserDisableDays;
-      if (input.patientSelfRegistration != null) tenant.patientSelfRegistration = input.patientSelfRegistration;
+      if (input.inactiveUserDisableDays != null)
+        tenant.inactiveUserDisableDays = input.inactiveUserDisableDays;
+      if (input.patientSelfRegistration != null)
+        tenant.patientSelfRegistration = input.patientSelfRegistration;
       tenant.updatedAt = new Date();
       return tenant;
     });

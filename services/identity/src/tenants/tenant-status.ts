@@ -1,4 +1,9 @@
-import { inPlatformTransaction, sessionStateKeys, writeTenantStatus, type TenantStatus } from '@hms/service-kit';
+import {
+  inPlatformTransaction,
+  sessionStateKeys,
+  writeTenantStatus,
+  type TenantStatus,
+} from '@hms/service-kit';
 import type { IdentityDeps } from '../deps.js';
 import { Tenant } from '../entities/tenant.js';
 
@@ -9,13 +14,19 @@ export const TENANT_STATUS_REPUBLISH_MS = 5 * 60_000;
  * Writes every tenant's status to Redis. Redis may keep nothing on disk, so identity does this at start
  * and every few minutes. In between, the gateway calls /internal/tenants/:id/status on a cache miss.
  */
-export async function publishAllTenantStatuses(deps: Pick<IdentityDeps, 'orm' | 'redis' | 'logger'>): Promise<number> {
+export async function publishAllTenantStatuses(
+  deps: Pick<IdentityDeps, 'orm' | 'redis' | 'logger'>,
+): Promise<number> {
   const batchSize = 500;
   let published = 0;
   let after: string | undefined;
   for (;;) {
     const page = await inPlatformTransaction(deps.orm, (em) =>
-      em.find(Tenant, after ? { id: { $gt: after } } : {}, { fields: ['id', 'status'], orderBy: { id: 'asc' }, limit: batchSize }),
+      em.find(Tenant, after ? { id: { $gt: after } } : {}, {
+        fields: ['id', 'status'],
+        orderBy: { id: 'asc' },
+        limit: batchSize,
+      }),
     );
     if (page.length === 0) break;
     const pipeline = deps.redis.pipeline();
@@ -31,7 +42,11 @@ export async function publishAllTenantStatuses(deps: Pick<IdentityDeps, 'orm' | 
 }
 
 /** Writes one tenant's status to Redis after a change. A failure is only logged, because the database already has the change. */
-export async function publishTenantStatus(deps: Pick<IdentityDeps, 'redis' | 'logger'>, tenantId: string, status: TenantStatus): Promise<void> {
+export async function publishTenantStatus(
+  deps: Pick<IdentityDeps, 'redis' | 'logger'>,
+  tenantId: string,
+  status: TenantStatus,
+): Promise<void> {
   try {
     await writeTenantStatus(deps.redis, tenantId, status);
   } catch (error) {

@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, createOrm, migrate } from '@hms/service-kit';
-import { bearer, postGraphQL, provisionTestDatabase, type GraphQLResponse, type ServiceTestDatabase } from '@hms/test-kit';
+import {
+  bearer,
+  postGraphQL,
+  provisionTestDatabase,
+  type GraphQLResponse,
+  type ServiceTestDatabase,
+} from '@hms/test-kit';
 import { startIdentity, type RunningIdentity } from '../app.js';
 import { loadIdentityConfig, type IdentityConfig } from '../config.js';
 import { identityEntities } from '../entities/index.js';
@@ -16,7 +22,9 @@ export const TEST_AUDIENCE = 'hms-graph';
  * Fixed across test runs on purpose: signing keys persist in the test database encrypted under it, and
  * a different key per run would make the next start refuse the stored active key.
  */
-export const TEST_KEY_ENCRYPTION_KEY = createHash('sha256').update('hms identity test key encryption key').digest('base64');
+export const TEST_KEY_ENCRYPTION_KEY = createHash('sha256')
+  .update('hms identity test key encryption key')
+  .digest('base64');
 export const REDIS_URL = process.env.HMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A password that satisfies every default policy; tests that exercise the policy pick their own. */
@@ -27,7 +35,12 @@ export interface TestIdentity {
   database: ServiceTestDatabase;
   config: IdentityConfig;
   redis: Redis;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Signs in as a fresh platform operator and returns its access token. */
   operatorToken(): Promise<string>;
   /** Creates a tenant with a random slug through the graph; returns its id, slug and admin credentials. */
@@ -66,7 +79,12 @@ let migrated: Promise<ServiceTestDatabase> | undefined;
 export function migratedTestDatabase(): Promise<ServiceTestDatabase> {
   migrated ??= (async () => {
     const database = await provisionTestDatabase('identity');
-    const owner = await createOrm({ clientUrl: database.ownerUrl, schema: 'identity', entities: identityEntities, migrations: identityMigrations });
+    const owner = await createOrm({
+      clientUrl: database.ownerUrl,
+      schema: 'identity',
+      entities: identityEntities,
+      migrations: identityMigrations,
+    });
     try {
       await migrate(owner);
     } finally {
@@ -77,7 +95,10 @@ export function migratedTestDatabase(): Promise<ServiceTestDatabase> {
   return migrated;
 }
 
-export function testConfig(database: ServiceTestDatabase, overrides: Record<string, string> = {}): IdentityConfig {
+export function testConfig(
+  database: ServiceTestDatabase,
+  overrides: Record<string, string> = {},
+): IdentityConfig {
   return loadIdentityConfig({
     HMS_ENV: 'test',
     HMS_DATABASE_URL: database.appUrl,
@@ -98,7 +119,10 @@ export async function startTestIdentity(overrides: Record<string, string> = {}):
   const redis = new Redis(REDIS_URL);
 
   const gql: TestIdentity['gql'] = async (query, variables = {}, token, headers = {}) => {
-    const { body } = await postGraphQL(identity.url, query, variables, { ...(token ? bearer(token) : {}), ...headers });
+    const { body } = await postGraphQL(identity.url, query, variables, {
+      ...(token ? bearer(token) : {}),
+      ...headers,
+    });
     return body as never;
   };
 
@@ -114,7 +138,11 @@ export async function startTestIdentity(overrides: Record<string, string> = {}):
   const operatorToken = async () => {
     const email = randomEmail('operator');
     const password = 'operator password that is long';
-    await createPlatformOperator(identity.services.deps.orm, new PasswordHasher(), { email, password, name: 'Test Operator' });
+    await createPlatformOperator(identity.services.deps.orm, new PasswordHasher(), {
+      email,
+      password,
+      name: 'Test Operator',
+    });
     return (await login({ email, password })).accessToken;
   };
 
@@ -134,7 +162,8 @@ export async function startTestIdentity(overrides: Record<string, string> = {}):
       },
       token ?? (await operatorToken()),
     );
-    if (!response.data?.createTenant) throw new Error(`createTenant failed: ${JSON.stringify(response.errors)}`);
+    if (!response.data?.createTenant)
+      throw new Error(`createTenant failed: ${JSON.stringify(response.errors)}`);
     return {
       id: response.data.createTenant.tenant.id,
       slug,
@@ -161,7 +190,10 @@ export async function startTestIdentity(overrides: Record<string, string> = {}):
 }
 
 /** Runs `query` as the app role on a plain connection that never set a tenant. */
-export async function queryAsAppRoleWithoutTenant<T extends pg.QueryResultRow>(database: ServiceTestDatabase, query: string): Promise<T[]> {
+export async function queryAsAppRoleWithoutTenant<T extends pg.QueryResultRow>(
+  database: ServiceTestDatabase,
+  query: string,
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: database.appUrl });
   await client.connect();
   try {

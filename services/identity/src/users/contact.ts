@@ -26,7 +26,11 @@ export function normalizePhone(errors: InputErrors, field: string, value: string
 }
 
 /** Trims an optional name part; an empty string counts as absent. */
-export function cleanName(errors: InputErrors, field: string, value: string | null | undefined): string | null {
+export function cleanName(
+  errors: InputErrors,
+  field: string,
+  value: string | null | undefined,
+): string | null {
   const name = value?.trim() ?? '';
   if (name.length > 200) errors.add(field, 'must be at most 200 characters');
   return name === '' ? null : name;

@@ -17,7 +17,8 @@ export function checkPasswordRules(
 ): void {
   const length = [...password].length;
   if (length < policy.minLength) errors.add(field, `must be at least ${policy.minLength} characters`);
-  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) errors.add(field, `must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES)
+    errors.add(field, `must be at most ${MAX_PASSWORD_BYTES} bytes`);
   if (password.trim() === '') errors.add(field, 'must not be blank');
   const lowered = password.trim().toLowerCase();
   if (identifiers.some((identifier) => identifier && identifier.toLowerCase() === lowered)) {
@@ -60,19 +61,33 @@ export async function replacePasswordHash(
   policy: Pick<PasswordPolicy, 'historyCount'>,
   now: Date,
 ): Promise<void> {
-  em.create(PasswordHistoryEntry, { id: newId(), tenantId: user.tenantId, userId: user.id, passwordHash: user.passwordHash, createdAt: now });
+  em.create(PasswordHistoryEntry, {
+    id: newId(),
+    tenantId: user.tenantId,
+    userId: user.id,
+    passwordHash: user.passwordHash,
+    createdAt: now,
+  });
   user.passwordHash = newHash;
   user.passwordChangedAt = now;
   user.updatedAt = now;
   await em.flush();
 
   const keep = Math.max(policy.historyCount - 1, 0);
-  const stale = await em.find(PasswordHistoryEntry, { userId: user.id }, { orderBy: { createdAt: 'desc' }, offset: keep });
+  const stale = await em.find(
+    PasswordHistoryEntry,
+    { userId: user.id },
+    { orderBy: { createdAt: 'desc' }, offset: keep },
+  );
   for (const entry of stale) em.remove(entry);
 }
 
 /** Tells whether the user must choose a new password before working: reset by an admin, or expired. */
-export function passwordChangeRequired(user: User, policy: Pick<PasswordPolicy, 'maxAgeDays'>, now: Date): boolean {
+export function passwordChangeRequired(
+  user: User,
+  policy: Pick<PasswordPolicy, 'maxAgeDays'>,
+  now: Date,
+): boolean {
   if (user.passwordResetRequired) return true;
   if (policy.maxAgeDays === 0) return false;
   return now.getTime() - user.passwordChangedAt.getTime() > policy.maxAgeDays * 86_400_000;

@@ -1,4 +1,10 @@
-import { HmsError, requirePermission, requirePrincipal, requireTenant, type SubgraphContext } from '@hms/service-kit';
+import {
+  HmsError,
+  requirePermission,
+  requirePrincipal,
+  requireTenant,
+  type SubgraphContext,
+} from '@hms/service-kit';
 import type { User } from '../entities/user.js';
 import { tenantLoader, userLoader, userRolesLoader } from '../graphql/loaders.js';
 import { viewerOf } from '../graphql/viewer.js';
@@ -18,7 +24,8 @@ function maySeeDetails(context: SubgraphContext, user: User): boolean {
 }
 
 function detail<T>(read: (user: User) => T) {
-  return (user: User, _: unknown, context: SubgraphContext): T | null => (maySeeDetails(context, user) ? read(user) : null);
+  return (user: User, _: unknown, context: SubgraphContext): T | null =>
+    maySeeDetails(context, user) ? read(user) : null;
 }
 
 function requireUserManager(context: SubgraphContext): { tenantId: string; actorId: string } {
@@ -47,7 +54,12 @@ export function userResolvers(services: IdentityServices) {
       },
       users: (
         _: unknown,
-        args: { search?: string | null; status?: UserStatus | null; first?: number | null; after?: string | null },
+        args: {
+          search?: string | null;
+          status?: UserStatus | null;
+          first?: number | null;
+          after?: string | null;
+        },
         context: SubgraphContext,
       ) => {
         requirePermission(context, 'user:read');
@@ -60,7 +72,11 @@ export function userResolvers(services: IdentityServices) {
         services.users.create(requireUserManager(context).tenantId, args.input),
       updateUser: (_: unknown, args: { id: string; input: UpdateUserInput }, context: SubgraphContext) =>
         services.users.update(requireUserManager(context).tenantId, args.id, args.input),
-      deactivateUser: (_: unknown, args: { id: string; reason?: string | null }, context: SubgraphContext) => {
+      deactivateUser: (
+        _: unknown,
+        args: { id: string; reason?: string | null },
+        context: SubgraphContext,
+      ) => {
         const { tenantId, actorId } = requireUserManager(context);
         return services.users.deactivate(tenantId, args.id, actorId, args.reason);
       },
@@ -70,10 +86,20 @@ export function userResolvers(services: IdentityServices) {
         services.users.setRoles(requireUserManager(context).tenantId, args.id, args.roles),
       resetUserPassword: (_: unknown, args: { id: string; newPassword: string }, context: SubgraphContext) =>
         services.users.resetPassword(requireUserManager(context).tenantId, args.id, args.newPassword),
-      changePassword: async (_: unknown, args: { currentPassword: string; newPassword: string }, context: SubgraphContext) => {
+      changePassword: async (
+        _: unknown,
+        args: { currentPassword: string; newPassword: string },
+        context: SubgraphContext,
+      ) => {
         const tenantId = requireTenant(context);
         const principal = requirePrincipal(context);
-        await services.users.changePassword(tenantId, principal.subject, principal.sessionId, args.currentPassword, args.newPassword);
+        await services.users.changePassword(
+          tenantId,
+          principal.subject,
+          principal.sessionId,
+          args.currentPassword,
+          args.newPassword,
+        );
         return true;
       },
     },
@@ -89,7 +115,8 @@ export function userResolvers(services: IdentityServices) {
         if (!tenantId) return null;
         return userLoader(context, services, tenantId).load(reference.id);
       },
-      tenant: (user: User, _: unknown, context: SubgraphContext) => tenantLoader(context, services).load(user.tenantId),
+      tenant: (user: User, _: unknown, context: SubgraphContext) =>
+        tenantLoader(context, services).load(user.tenantId),
       email: detail((user) => user.email ?? null),
       phone: detail((user) => user.phone ?? null),
       status: detail((user) => user.status),

@@ -56,19 +56,28 @@ export interface NewUser {
 function conflictOf(error: unknown, prefix: string): HmsError | undefined {
   const constraint = violatedUniqueConstraint(error);
   if (constraint === 'users_tenant_email_key') {
-    return HmsError.conflict('Another user of this tenant has this email address.', { field: `${prefix}.email` });
+    return HmsError.conflict('Another user of this tenant has this email address.', {
+      field: `${prefix}.email`,
+    });
   }
   if (constraint === 'users_tenant_phone_key') {
-    return HmsError.conflict('Another user of this tenant has this phone number.', { field: `${prefix}.phone` });
+    return HmsError.conflict('Another user of this tenant has this phone number.', {
+      field: `${prefix}.phone`,
+    });
   }
   return undefined;
 }
 
 /** Validates the name fields of a new user; at least a display name or a given or family name is needed. */
-export function checkNames(errors: InputErrors, prefix: string, input: NameInput): Pick<NewUser, 'givenName' | 'familyName' | 'displayName'> {
+export function checkNames(
+  errors: InputErrors,
+  prefix: string,
+  input: NameInput,
+): Pick<NewUser, 'givenName' | 'familyName' | 'displayName'> {
   const givenName = cleanName(errors, `${prefix}.givenName`, input.givenName);
   const familyName = cleanName(errors, `${prefix}.familyName`, input.familyName);
-  const displayName = cleanName(errors, `${prefix}.displayName`, input.displayName) ?? displayNameOf(givenName, familyName);
+  const displayName =
+    cleanName(errors, `${prefix}.displayName`, input.displayName) ?? displayNameOf(givenName, familyName);
   if (!displayName) errors.add(`${prefix}.displayName`, 'give a display name or a given or family name');
   return { givenName, familyName, displayName };
 }
@@ -77,7 +86,13 @@ export function checkNames(errors: InputErrors, prefix: string, input: NameInput
  * Inserts a user with roles in the caller's transaction. Shared by createUser and by tenant creation,
  * which makes the first administrator in the same transaction as the tenant.
  */
-export function insertUser(em: EntityManager, tenantId: string, fields: NewUser, roles: readonly Role[], now: Date): User {
+export function insertUser(
+  em: EntityManager,
+  tenantId: string,
+  fields: NewUser,
+  roles: readonly Role[],
+  now: Date,
+): User {
   const user = em.create(User, {
     id: newId(),
     tenantId,
@@ -90,7 +105,8 @@ export function insertUser(em: EntityManager, tenantId: string, fields: NewUser,
     createdAt: now,
     updatedAt: now,
   });
-  for (const role of roles) em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
+  for (const role of roles)
+    em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
   return user;
 }
 
@@ -110,19 +126,27 @@ export class UserService {
   async getMany(tenantId: string, ids: readonly string[]): Promise<Map<string, User>> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return new Map();
-    const users = await inTenantTransaction(this.deps.orm, tenantId, (em) => em.find(User, { id: { $in: valid } }));
+    const users = await inTenantTransaction(this.deps.orm, tenantId, (em) =>
+      em.find(User, { id: { $in: valid } }),
+    );
     return new Map(users.map((user) => [user.id, user]));
   }
 
   /** Users of the tenant by display name, optionally filtered by a case-insensitive search and a status. */
   async list(
     tenantId: string,
-    args: { search?: string | null; status?: UserStatus | null; first?: number | null; after?: string | null },
+    args: {
+      search?: string | null;
+      status?: UserStatus | null;
+      first?: number | null;
+      after?: string | null;
+    },
   ): Promise<Connection<User>> {
     const size = pageSize(args.first);
     const cursor = decodeCursor(args.after, 2);
     const search = args.search?.trim();
-    if (search && search.length > 100) throw HmsError.badUserInput([{ field: 'search', message: 'must be at most 100 characters' }]);
+    if (search && search.length > 100)
+      throw HmsError.badUserInput([{ field: 'search', message: 'must be at most 100 characters' }]);
 
     const where: Record<string, unknown> = {};
     if (args.status) where.status = args.status;
@@ -143,12 +167,23 @@ export class UserService {
         ? {
             $and: [
               where,
-              { $or: [{ displayName: { $gt: cursor[0] } }, { displayName: cursor[0], id: { $gt: cursor[1] } }] },
+              {
+                $or: [
+                  { displayName: { $gt: cursor[0] } },
+                  { displayName: cursor[0], id: { $gt: cursor[1] } },
+                ],
+              },
             ],
           }
         : where;
       const rows = await em.find(User, page, { orderBy: { displayName: 'asc', id: 'asc' }, limit: size + 1 });
-      return toConnection(rows, size, totalCount, (user) => encodeCursor([user.displayName, user.id]), cursor !== undefined);
+      return toConnection(
+        rows,
+        size,
+        totalCount,
+        (user) => encodeCursor([user.displayName, user.id]),
+        cursor !== undefined,
+      );
     });
   }
 
@@ -177,11 +212,22 @@ export class UserService {
   /** Changes profile fields; an absent field stays, null clears it (the user keeps an email or phone). */
   async update(tenantId: string, id: string, input: UpdateUserInput): Promise<User> {
     const errors = new InputErrors();
-    const email = input.email ? normalizeEmail(errors, 'input.email', input.email) : input.email === null ? null : undefined;
-    const phone = input.phone ? normalizePhone(errors, 'input.phone', input.phone) : input.phone === null ? null : undefined;
-    const givenName = input.givenName === undefined ? undefined : cleanName(errors, 'input.givenName', input.givenName);
-    const familyName = input.familyName === undefined ? undefined : cleanName(errors, 'input.familyName', input.familyName);
-    const displayName = input.displayName === undefined ? undefined : cleanName(errors, 'input.displayName', input.displayName);
+    const email = input.email
+      ? normalizeEmail(errors, 'input.email', input.email)
+      : input.email === null
+        ? null
+        : undefined;
+    const phone = input.phone
+      ? normalizePhone(errors, 'input.phone', input.phone)
+      : input.phone === null
+        ? null
+        : undefined;
+    const givenName =
+      input.givenName === undefined ? undefined : cleanName(errors, 'input.givenName', input.givenName);
+    const familyName =
+      input.familyName === undefined ? undefined : cleanName(errors, 'input.familyName', input.familyName);
+    const displayName =
+      input.displayName === undefined ? undefined : cleanName(errors, 'input.displayName', input.displayName);
     errors.throwIfAny();
 
     try {
@@ -192,13 +238,16 @@ export class UserService {
         if (givenName !== undefined) user.givenName = givenName;
         if (familyName !== undefined) user.familyName = familyName;
         if (displayName) user.displayName = displayName;
-        else if (displayName === null || derived) user.displayName = displayNameOf(user.givenName ?? null, user.familyName ?? null);
+        else if (displayName === null || derived)
+          user.displayName = displayNameOf(user.givenName ?? null, user.familyName ?? null);
         if (email !== undefined) user.email = email;
         if (phone !== undefined) user.phone = phone;
 
         const problems = new InputErrors();
-        if (!user.displayName) problems.add('input.displayName', 'the user needs a display name or a given or family name');
-        if (!user.email && !user.phone) problems.add('input.email', 'the user needs an email address or a phone number');
+        if (!user.displayName)
+          problems.add('input.displayName', 'the user needs a display name or a given or family name');
+        if (!user.email && !user.phone)
+          problems.add('input.email', 'the user needs an email address or a phone number');
         problems.throwIfAny();
         user.updatedAt = new Date();
         return user;
@@ -209,8 +258,14 @@ export class UserService {
   }
 
   /** Deactivates a user and ends all their sessions at once. */
-  async deactivate(tenantId: string, id: string, actorId: string, reason: string | null | undefined): Promise<User> {
-    if (id === actorId) throw HmsError.conflict('You cannot deactivate your own account; ask another administrator.');
+  async deactivate(
+    tenantId: string,
+    id: string,
+    actorId: string,
+    reason: string | null | undefined,
+  ): Promise<User> {
+    if (id === actorId)
+      throw HmsError.conflict('You cannot deactivate your own account; ask another administrator.');
     const { user, revoked } = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const user = await this.findUser(em, id);
       if (user.status === 'deactivated') return { user, revoked: [] };
@@ -224,7 +279,10 @@ export class UserService {
       return { user, revoked };
     });
     await this.sessions.announceRevoked(tenantId, revoked);
-    this.deps.logger.info({ userId: id, actorId, sessions: revoked.length }, 'Deactivated a user and revoked their sessions.');
+    this.deps.logger.info(
+      { userId: id, actorId, sessions: revoked.length },
+      'Deactivated a user and revoked their sessions.',
+    );
     return user;
   }
 
@@ -256,7 +314,8 @@ export class UserService {
       for (const link of current) if (!wanted.has(link.roleId)) em.remove(link);
       const kept = new Set(current.map((link) => link.roleId));
       for (const role of roles) {
-        if (!kept.has(role.id)) em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
+        if (!kept.has(role.id))
+          em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
       }
       user.updatedAt = now;
       return user;
@@ -270,14 +329,21 @@ export class UserService {
    * Wrong current passwords count towards the sign-in lockout. Otherwise a stolen access token would
    * allow guessing the password without limit; reaching the lockout also ends every session.
    */
-  async changePassword(tenantId: string, userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    tenantId: string,
+    userId: string,
+    sessionId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<void> {
     const tenant = await this.tenant(tenantId);
     const policy = passwordPolicyOf(tenant);
 
     const outcome = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const user = await this.findUser(em, userId);
       const now = new Date();
-      if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime()) return { kind: 'locked' as const, revoked: [] };
+      if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime())
+        return { kind: 'locked' as const, revoked: [] };
 
       if (!(await this.deps.passwords.verify(user.passwordHash, currentPassword))) {
         user.failedLoginCount += 1;
@@ -292,15 +358,27 @@ export class UserService {
       await replacePasswordHash(em, user, await this.deps.passwords.hash(newPassword), policy, now);
       user.passwordResetRequired = false;
       user.failedLoginCount = 0;
-      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordChanged, now, sessionId);
+      const revoked = await this.sessions.revokeUserSessions(
+        em,
+        user.id,
+        RevokeReason.passwordChanged,
+        now,
+        sessionId,
+      );
       return { kind: 'changed' as const, revoked };
     });
 
     await this.sessions.announceRevoked(tenantId, outcome.revoked);
-    if (outcome.kind === 'wrong') throw HmsError.badUserInput([{ field: 'currentPassword', message: 'is not the current password' }]);
+    if (outcome.kind === 'wrong')
+      throw HmsError.badUserInput([{ field: 'currentPassword', message: 'is not the current password' }]);
     if (outcome.kind === 'locked') {
-      this.deps.logger.warn({ userId, sessions: outcome.revoked.length }, 'Locked an account after repeated wrong current passwords.');
-      throw HmsError.forbiddenBecause('The account is locked after repeated failed attempts; try again later or ask an administrator.');
+      this.deps.logger.warn(
+        { userId, sessions: outcome.revoked.length },
+        'Locked an account after repeated wrong current passwords.',
+      );
+      throw HmsError.forbiddenBecause(
+        'The account is locked after repeated failed attempts; try again later or ask an administrator.',
+      );
     }
   }
 
@@ -326,17 +404,27 @@ export class UserService {
     return user;
   }
 
-  private async checkNewPassword(em: EntityManager, user: User, password: string, policy: PasswordPolicy, field: string): Promise<void> {
+  private async checkNewPassword(
+    em: EntityManager,
+    user: User,
+    password: string,
+    policy: PasswordPolicy,
+    field: string,
+  ): Promise<void> {
     const errors = new InputErrors();
     checkPasswordRules(errors, field, password, policy, [user.email, user.phone]);
     errors.throwIfAny();
     if (await isRecentPassword(em, this.deps.passwords, user, password, policy)) {
-      throw HmsError.badUserInput([{ field, message: `must differ from the last ${policy.historyCount} passwords` }]);
+      throw HmsError.badUserInput([
+        { field, message: `must differ from the last ${policy.historyCount} passwords` },
+      ]);
     }
   }
 
   private async tenant(tenantId: string): Promise<Tenant> {
-    const tenant = await inTenantTransaction(this.deps.orm, tenantId, (em) => em.findOne(Tenant, { id: tenantId }));
+    const tenant = await inTenantTransaction(this.deps.orm, tenantId, (em) =>
+      em.findOne(Tenant, { id: tenantId }),
+    );
     if (!tenant) throw HmsError.notFound('Tenant', tenantId);
     return tenant;
   }
@@ -351,7 +439,8 @@ export class UserService {
     const wanted = [...new Set(names.map((name) => name.trim()))];
     const roles = wanted.length ? await em.find(Role, { name: { $in: wanted } }) : [];
     const missing = wanted.filter((name) => !roles.some((role) => role.name === name));
-    if (missing.length > 0) throw HmsError.badUserInput([{ field, message: `unknown roles: ${missing.join(', ')}` }]);
+    if (missing.length > 0)
+      throw HmsError.badUserInput([{ field, message: `unknown roles: ${missing.join(', ')}` }]);
     return roles;
   }
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+} from 'jose';
 import { newId } from '@hms/service-kit';
 import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
@@ -25,10 +32,19 @@ describe('signing keys and token verification', () => {
   };
 
   /** Signs a token with identity's own active key, so only the tampered claim or header is wrong. */
-  const signWithIdentityKey = async (claims: Record<string, unknown>, options: { expiresAt?: number; audience?: string } = {}) => {
+  const signWithIdentityKey = async (
+    claims: Record<string, unknown>,
+    options: { expiresAt?: number; audience?: string } = {},
+  ) => {
     const { kid, key } = await t.identity.services.keys.activeSigningKey();
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ typ: 'user', roles: ['tenant_admin'], perms: ['user:read'], sid: newId(), ...claims })
+    return new SignJWT({
+      typ: 'user',
+      roles: ['tenant_admin'],
+      perms: ['user:read'],
+      sid: newId(),
+      ...claims,
+    })
       .setProtectedHeader({ alg: 'EdDSA', kid })
       .setIssuer(t.config.HMS_JWT_ISSUER)
       .setAudience(options.audience ?? t.config.HMS_JWT_AUDIENCE)
@@ -41,7 +57,11 @@ describe('signing keys and token verification', () => {
 
   test('jwks serves the active key', async () => {
     const tenant = await t.createTenant();
-    const login = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const login = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     const { response, body } = await jwks();
 
@@ -63,11 +83,19 @@ describe('signing keys and token verification', () => {
   test('rotation publishes both keys', async () => {
     const operator = await t.operatorToken();
     const tenant = await t.createTenant(operator);
-    const before = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const before = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     const oldKid = decodeProtectedHeader(before.accessToken).kid;
 
     // An operator rotates the signing key.
-    const rotated = await t.gql<{ rotateSigningKey: { kid: string; retiredAt: string | null } }>('mutation { rotateSigningKey { kid retiredAt } }', {}, operator);
+    const rotated = await t.gql<{ rotateSigningKey: { kid: string; retiredAt: string | null } }>(
+      'mutation { rotateSigningKey { kid retiredAt } }',
+      {},
+      operator,
+    );
     const newKid = rotated.data?.rotateSigningKey.kid;
     assert.notEqual(newKid, oldKid);
     assert.equal(rotated.data?.rotateSigningKey.retiredAt, null);
@@ -80,7 +108,11 @@ describe('signing keys and token verification', () => {
     // A token signed before the rotation still works; a new sign-in uses the new key.
     const me = await t.gql<{ me: { id: string } }>('{ me { id } }', {}, before.accessToken);
     assert.equal(me.data?.me.id, tenant.adminUserId);
-    const after = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const after = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     assert.equal(decodeProtectedHeader(after.accessToken).kid, newKid);
   });
 
@@ -94,11 +126,21 @@ describe('signing keys and token verification', () => {
       await admin.query('update identity.signing_keys set retired_at = now() where retired_at is null');
 
       // Two instances start at once.
-      const rings = [1, 2].map(() => new KeyRing(deps.orm, t.config.HMS_IDENTITY_KEY_ENCRYPTION_KEY, t.config.HMS_ACCESS_TOKEN_TTL_SECONDS, deps.logger));
+      const rings = [1, 2].map(
+        () =>
+          new KeyRing(
+            deps.orm,
+            t.config.HMS_IDENTITY_KEY_ENCRYPTION_KEY,
+            t.config.HMS_ACCESS_TOKEN_TTL_SECONDS,
+            deps.logger,
+          ),
+      );
       const kids = await Promise.all(rings.map((ring) => ring.ensureActiveKey()));
 
       assert.equal(kids[0], kids[1]);
-      const active = await admin.query<{ count: number }>('select count(*)::int as count from identity.signing_keys where retired_at is null');
+      const active = await admin.query<{ count: number }>(
+        'select count(*)::int as count from identity.signing_keys where retired_at is null',
+      );
       assert.equal(active.rows[0]?.count, 1);
     } finally {
       await admin.end();
@@ -107,14 +149,23 @@ describe('signing keys and token verification', () => {
 
   test('wrong encryption key fails the start', async () => {
     const { deps } = t.identity.services;
-    const ring = new KeyRing(deps.orm, Buffer.alloc(32, 7), t.config.HMS_ACCESS_TOKEN_TTL_SECONDS, deps.logger);
+    const ring = new KeyRing(
+      deps.orm,
+      Buffer.alloc(32, 7),
+      t.config.HMS_ACCESS_TOKEN_TTL_SECONDS,
+      deps.logger,
+    );
 
     await assert.rejects(ring.ensureActiveKey(), KeyDecryptionError);
   });
 
   test('tenant users cannot rotate keys', async () => {
     const tenant = await t.createTenant();
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     const response = await t.gql('mutation { rotateSigningKey { kid } }', {}, admin.accessToken);
 
@@ -126,7 +177,13 @@ describe('signing keys and token verification', () => {
     const { kid } = await t.identity.services.keys.activeSigningKey();
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const now = Math.floor(Date.now() / 1000);
-    const forged = await new SignJWT({ typ: 'user', tid: tenant.id, roles: ['tenant_admin'], perms: ['user:read'], sid: newId() })
+    const forged = await new SignJWT({
+      typ: 'user',
+      tid: tenant.id,
+      roles: ['tenant_admin'],
+      perms: ['user:read'],
+      sid: newId(),
+    })
       .setProtectedHeader({ alg: 'EdDSA', kid })
       .setIssuer(t.config.HMS_JWT_ISSUER)
       .setAudience(t.config.HMS_JWT_AUDIENCE)
@@ -143,7 +200,10 @@ describe('signing keys and token verification', () => {
 
   test('expired token rejected', async () => {
     const tenant = await t.createTenant();
-    const expired = await signWithIdentityKey({ tid: tenant.id, sub: tenant.adminUserId }, { expiresAt: Math.floor(Date.now() / 1000) - 60 });
+    const expired = await signWithIdentityKey(
+      { tid: tenant.id, sub: tenant.adminUserId },
+      { expiresAt: Math.floor(Date.now() / 1000) - 60 },
+    );
 
     const response = await t.gql('{ me { id } }', {}, expired);
 
@@ -176,7 +236,10 @@ describe('signing keys and token verification', () => {
 
   test('wrong audience rejected', async () => {
     const tenant = await t.createTenant();
-    const token = await signWithIdentityKey({ tid: tenant.id, sub: tenant.adminUserId }, { audience: 'some-other-api' });
+    const token = await signWithIdentityKey(
+      { tid: tenant.id, sub: tenant.adminUserId },
+      { audience: 'some-other-api' },
+    );
 
     const response = await t.gql('{ me { id } }', {}, token);
 

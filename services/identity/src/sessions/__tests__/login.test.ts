@@ -6,9 +6,16 @@ import { errorCodes } from '@hms/test-kit';
 import { Session } from '../../entities/session.js';
 import { createPlatformOperator } from '../../platform/operators.js';
 import { PasswordHasher } from '../../users/passwords.js';
-import { GOOD_PASSWORD, randomEmail, randomSlug, startTestIdentity, type TestIdentity } from '../../testing/harness.js';
+import {
+  GOOD_PASSWORD,
+  randomEmail,
+  randomSlug,
+  startTestIdentity,
+  type TestIdentity,
+} from '../../testing/harness.js';
 
-const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresAt principalId principalType user { id } } }';
+const LOGIN =
+  'mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresAt principalId principalType user { id } } }';
 const CREATE_USER = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }';
 
 describe('login', () => {
@@ -25,7 +32,11 @@ describe('login', () => {
   test('login by email', async () => {
     const tenant = await t.createTenant();
 
-    const result = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const result = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     assert.equal(result.user?.id, tenant.adminUserId);
     const claims = decodeJwt(result.accessToken);
@@ -43,18 +54,33 @@ describe('login', () => {
 
   test('login by phone', async () => {
     const tenant = await t.createTenant();
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     // An admin creates a user who has only a phone number.
     const created = await t.gql<{ createUser: { id: string } }>(
       CREATE_USER,
-      { input: { displayName: 'Ravi Kumar', phone: '+919812345678', password: GOOD_PASSWORD, roles: ['nurse'] } },
+      {
+        input: {
+          displayName: 'Ravi Kumar',
+          phone: '+919812345678',
+          password: GOOD_PASSWORD,
+          roles: ['nurse'],
+        },
+      },
       admin.accessToken,
     );
     assert.deepEqual(created.errors, undefined);
 
     // The user signs in with the phone number, written with spaces as people type it.
-    const result = await t.login({ tenantSlug: tenant.slug, phone: '+91 98123 45678', password: GOOD_PASSWORD });
+    const result = await t.login({
+      tenantSlug: tenant.slug,
+      phone: '+91 98123 45678',
+      password: GOOD_PASSWORD,
+    });
 
     assert.equal(result.user?.id, created.data?.createUser.id);
     assert.deepEqual(decodeJwt(result.accessToken).roles, ['nurse']);
@@ -63,7 +89,11 @@ describe('login', () => {
   test('login email ignores case', async () => {
     const tenant = await t.createTenant();
 
-    const result = await t.login({ tenantSlug: tenant.slug.toUpperCase(), email: tenant.adminEmail.toUpperCase(), password: tenant.adminPassword });
+    const result = await t.login({
+      tenantSlug: tenant.slug.toUpperCase(),
+      email: tenant.adminEmail.toUpperCase(),
+      password: tenant.adminPassword,
+    });
 
     assert.equal(result.user?.id, tenant.adminUserId);
   });
@@ -106,7 +136,11 @@ describe('login', () => {
 
   test('deactivated user cannot log in', async () => {
     const tenant = await t.createTenant();
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     const email = randomEmail('doctor');
     const created = await t.gql<{ createUser: { id: string } }>(
       CREATE_USER,
@@ -117,11 +151,17 @@ describe('login', () => {
 
     // The doctor signs in, then the admin deactivates the account.
     const doctor = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
-    const deactivated = await t.gql('mutation ($id: ID!) { deactivateUser(id: $id, reason: "left") { status } }', { id: doctorId }, admin.accessToken);
+    const deactivated = await t.gql(
+      'mutation ($id: ID!) { deactivateUser(id: $id, reason: "left") { status } }',
+      { id: doctorId },
+      admin.accessToken,
+    );
     assert.deepEqual(deactivated.data, { deactivateUser: { status: 'DEACTIVATED' } });
 
     // A new sign-in fails like a wrong password.
-    const response = await t.gql(LOGIN, { input: { tenantSlug: tenant.slug, email, password: GOOD_PASSWORD } });
+    const response = await t.gql(LOGIN, {
+      input: { tenantSlug: tenant.slug, email, password: GOOD_PASSWORD },
+    });
     assert.deepEqual(errorCodes(response), ['UNAUTHENTICATED']);
 
     // The session opened before deactivation is revoked in Redis and its tokens stop working.
@@ -129,14 +169,21 @@ describe('login', () => {
     assert.equal(await t.redis.exists(sessionStateKeys.revokedSession(tenant.id, sid)), 1);
     const me = await t.gql('{ me { id } }', {}, doctor.accessToken);
     assert.deepEqual(errorCodes(me), ['UNAUTHENTICATED']);
-    const refreshed = await t.gql('mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken } }', { token: doctor.refreshToken });
+    const refreshed = await t.gql(
+      'mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken } }',
+      { token: doctor.refreshToken },
+    );
     assert.deepEqual(errorCodes(refreshed), ['UNAUTHENTICATED']);
   });
 
   test('suspended tenant cannot log in', async () => {
     const operator = await t.operatorToken();
     const tenant = await t.createTenant(operator);
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     // A platform operator suspends the tenant.
     const suspended = await t.gql(
@@ -150,29 +197,46 @@ describe('login', () => {
     assert.equal(await t.redis.get(sessionStateKeys.tenantStatus(tenant.id)), 'suspended');
 
     // Sign-in with the right password fails with TENANT_SUSPENDED.
-    const response = await t.gql(LOGIN, { input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword } });
+    const response = await t.gql(LOGIN, {
+      input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword },
+    });
     assert.deepEqual(errorCodes(response), ['TENANT_SUSPENDED']);
 
     // So is a refresh of a session opened before the suspension.
-    const refreshed = await t.gql('mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken } }', { token: admin.refreshToken });
+    const refreshed = await t.gql(
+      'mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken } }',
+      { token: admin.refreshToken },
+    );
     assert.deepEqual(errorCodes(refreshed), ['TENANT_SUSPENDED']);
   });
 
   test('suspended tenant hidden from wrong password', async () => {
     const operator = await t.operatorToken();
     const tenant = await t.createTenant(operator);
-    await t.gql('mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "audit") { id } }', { id: tenant.id }, operator);
+    await t.gql(
+      'mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "audit") { id } }',
+      { id: tenant.id },
+      operator,
+    );
 
-    const response = await t.gql(LOGIN, { input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: 'wrong password entirely' } });
+    const response = await t.gql(LOGIN, {
+      input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: 'wrong password entirely' },
+    });
 
     assert.deepEqual(errorCodes(response), ['UNAUTHENTICATED']);
   });
 
   test('platform operator token claims', async () => {
     const email = randomEmail('operator');
-    await createPlatformOperator(t.identity.services.deps.orm, new PasswordHasher(), { email, password: 'operator password that is long', name: 'Op' });
+    await createPlatformOperator(t.identity.services.deps.orm, new PasswordHasher(), {
+      email,
+      password: 'operator password that is long',
+      name: 'Op',
+    });
 
-    const response = await t.gql<{ login: { accessToken: string; principalType: string; user: null; principalId: string } }>(LOGIN, {
+    const response = await t.gql<{
+      login: { accessToken: string; principalType: string; user: null; principalId: string };
+    }>(LOGIN, {
       input: { email, password: 'operator password that is long' },
     });
 
@@ -198,7 +262,9 @@ describe('login', () => {
     );
 
     const sid = String(decodeJwt(response.data?.login.accessToken ?? '').sid);
-    const session = await inTenantTransaction(t.identity.services.deps.orm, tenant.id, (em) => em.findOneOrFail(Session, { id: sid }));
+    const session = await inTenantTransaction(t.identity.services.deps.orm, tenant.id, (em) =>
+      em.findOneOrFail(Session, { id: sid }),
+    );
     assert.equal(session.ipAddress, '203.0.113.7');
     assert.equal(session.userAgent, 'HMS Desktop/1.2');
   });

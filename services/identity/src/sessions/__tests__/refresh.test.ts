@@ -5,7 +5,8 @@ import { sessionStateKeys } from '@hms/service-kit';
 import { errorCodes } from '@hms/test-kit';
 import { startTestIdentity, type TestIdentity } from '../../testing/harness.js';
 
-const REFRESH = 'mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt user { id } } }';
+const REFRESH =
+  'mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt user { id } } }';
 
 interface Pair {
   accessToken: string;
@@ -28,7 +29,11 @@ describe('refresh and logout', () => {
 
   test('refresh rotates the pair', async () => {
     const tenant = await t.createTenant();
-    const first = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const first = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     const response = await refresh(first.refreshToken);
 
@@ -45,7 +50,11 @@ describe('refresh and logout', () => {
 
   test('reused refresh token revokes session', async () => {
     const tenant = await t.createTenant();
-    const first = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const first = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     const sid = String(decodeJwt(first.accessToken).sid);
 
     // The legitimate client refreshes and gets a new pair.
@@ -73,7 +82,11 @@ describe('refresh and logout', () => {
 
   test('logout revokes the session', async () => {
     const tenant = await t.createTenant();
-    const session = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const session = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     const sid = String(decodeJwt(session.accessToken).sid);
 
     const response = await t.gql('mutation { logout }', {}, session.accessToken);
@@ -103,21 +116,38 @@ describe('refresh and logout', () => {
     await t.gql('mutation { logout }', {}, operatorToken);
 
     assert.equal(await t.redis.exists(sessionStateKeys.revokedPlatformSession(sid)), 1);
-    assert.deepEqual(errorCodes(await t.gql('{ tenants { totalCount } }', {}, operatorToken)), ['UNAUTHENTICATED']);
+    assert.deepEqual(errorCodes(await t.gql('{ tenants { totalCount } }', {}, operatorToken)), [
+      'UNAUTHENTICATED',
+    ]);
   });
 
   test('malformed refresh tokens refused', async () => {
     const tenant = await t.createTenant();
-    const tokens = ['', 'garbage', `${tenant.id}.short`, `not-a-uuid.${'a'.repeat(43)}`, `${tenant.id}.${'a'.repeat(43)}`, `platform.${'b'.repeat(43)}`];
+    const tokens = [
+      '',
+      'garbage',
+      `${tenant.id}.short`,
+      `not-a-uuid.${'a'.repeat(43)}`,
+      `${tenant.id}.${'a'.repeat(43)}`,
+      `platform.${'b'.repeat(43)}`,
+    ];
 
     for (const token of tokens) {
-      assert.deepEqual(errorCodes(await refresh(token)), ['UNAUTHENTICATED'], `token ${JSON.stringify(token)}`);
+      assert.deepEqual(
+        errorCodes(await refresh(token)),
+        ['UNAUTHENTICATED'],
+        `token ${JSON.stringify(token)}`,
+      );
     }
   });
 
   test('refresh picks up role changes', async () => {
     const tenant = await t.createTenant();
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     // The admin gives themselves the doctor role in addition to tenant_admin.
     await t.gql(

@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sessionStateKeys } from '@hms/service-kit';
 import { errorCodes } from '@hms/test-kit';
-import { GOOD_PASSWORD, randomEmail, randomSlug, startTestIdentity, type TestIdentity } from '../../testing/harness.js';
+import {
+  GOOD_PASSWORD,
+  randomEmail,
+  randomSlug,
+  startTestIdentity,
+  type TestIdentity,
+} from '../../testing/harness.js';
 
-const CREATE_TENANT = 'mutation ($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id slug status timeZone currency } adminUserId } }';
+const CREATE_TENANT =
+  'mutation ($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id slug status timeZone currency } adminUserId } }';
 
 function tenantInput(overrides: Record<string, unknown> = {}) {
   return {
@@ -33,11 +40,11 @@ describe('tenants', () => {
   test('operator creates a tenant', async () => {
     const input = tenantInput();
 
-    const response = await t.gql<{ createTenant: { tenant: { id: string; slug: string; status: string; timeZone: string; currency: string } } }>(
-      CREATE_TENANT,
-      { input },
-      operator,
-    );
+    const response = await t.gql<{
+      createTenant: {
+        tenant: { id: string; slug: string; status: string; timeZone: string; currency: string };
+      };
+    }>(CREATE_TENANT, { input }, operator);
 
     const tenant = response.data?.createTenant.tenant;
     assert.equal(tenant?.slug, input.slug);
@@ -49,9 +56,16 @@ describe('tenants', () => {
 
   test('new tenant has default settings and roles', async () => {
     const tenant = await t.createTenant(operator);
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
-    const response = await t.gql<{ me: { tenant: { settings: Record<string, unknown> } }; roles: { name: string; builtIn: boolean }[] }>(
+    const response = await t.gql<{
+      me: { tenant: { settings: Record<string, unknown> } };
+      roles: { name: string; builtIn: boolean }[];
+    }>(
       '{ me { tenant { settings { readAuditEnabled ageOfMajority inactiveUserDisableDays patientSelfRegistration passwordPolicy { minLength historyCount maxAgeDays lockoutThreshold lockoutMinutes } } } } roles { name builtIn } }',
       {},
       admin.accessToken,
@@ -62,24 +76,51 @@ describe('tenants', () => {
       ageOfMajority: 18,
       inactiveUserDisableDays: 90,
       patientSelfRegistration: false,
-      passwordPolicy: { minLength: 12, historyCount: 5, maxAgeDays: 0, lockoutThreshold: 5, lockoutMinutes: 15 },
+      passwordPolicy: {
+        minLength: 12,
+        historyCount: 5,
+        maxAgeDays: 0,
+        lockoutThreshold: 5,
+        lockoutMinutes: 15,
+      },
     });
-    assert.deepEqual(
-      response.data?.roles.map((role) => role.name).sort(),
-      ['billing_clerk', 'doctor', 'front_desk', 'lab_technician', 'nurse', 'support', 'tenant_admin'],
-    );
+    assert.deepEqual(response.data?.roles.map((role) => role.name).sort(), [
+      'billing_clerk',
+      'doctor',
+      'front_desk',
+      'lab_technician',
+      'nurse',
+      'support',
+      'tenant_admin',
+    ]);
   });
 
   test('invalid tenant input names fields', async () => {
     const response = await t.gql(
       CREATE_TENANT,
-      { input: tenantInput({ slug: 'Bad Slug', timeZone: 'Mars/Olympus', currency: 'XYZ', admin: { name: ' ', email: 'nope', password: 'short' } }) },
+      {
+        input: tenantInput({
+          slug: 'Bad Slug',
+          timeZone: 'Mars/Olympus',
+          currency: 'XYZ',
+          admin: { name: ' ', email: 'nope', password: 'short' },
+        }),
+      },
       operator,
     );
 
     assert.deepEqual(errorCodes(response), ['BAD_USER_INPUT']);
-    const fields = (response.errors?.[0]?.extensions?.fields as { field: string }[]).map((error) => error.field).sort();
-    assert.deepEqual(fields, ['input.admin.displayName', 'input.admin.email', 'input.admin.password', 'input.currency', 'input.slug', 'input.timeZone']);
+    const fields = (response.errors?.[0]?.extensions?.fields as { field: string }[])
+      .map((error) => error.field)
+      .sort();
+    assert.deepEqual(fields, [
+      'input.admin.displayName',
+      'input.admin.email',
+      'input.admin.password',
+      'input.currency',
+      'input.slug',
+      'input.timeZone',
+    ]);
   });
 
   test('taken slug is a conflict', async () => {
@@ -115,8 +156,16 @@ describe('tenants', () => {
   test('operator lists and reads tenants', async () => {
     const tenant = await t.createTenant(operator);
 
-    const list = await t.gql<{ tenants: { totalCount: number } }>('{ tenants(first: 1) { totalCount edges { node { id } } } }', {}, operator);
-    const single = await t.gql<{ tenant: { slug: string } }>('query ($id: ID!) { tenant(id: $id) { slug } }', { id: tenant.id }, operator);
+    const list = await t.gql<{ tenants: { totalCount: number } }>(
+      '{ tenants(first: 1) { totalCount edges { node { id } } } }',
+      {},
+      operator,
+    );
+    const single = await t.gql<{ tenant: { slug: string } }>(
+      'query ($id: ID!) { tenant(id: $id) { slug } }',
+      { id: tenant.id },
+      operator,
+    );
 
     assert.ok((list.data?.tenants.totalCount ?? 0) >= 1);
     assert.equal(single.data?.tenant.slug, tenant.slug);
@@ -124,7 +173,11 @@ describe('tenants', () => {
 
   test('tenant admin cannot list tenants', async () => {
     const tenant = await t.createTenant(operator);
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     const list = await t.gql('{ tenants { totalCount } }', {}, admin.accessToken);
     const create = await t.gql(CREATE_TENANT, { input: tenantInput() }, admin.accessToken);
@@ -142,12 +195,18 @@ describe('tenants', () => {
     assert.deepEqual(await active.json(), { status: 'active' });
 
     // After a suspension, the endpoint follows.
-    await t.gql('mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "contract ended") { id } }', { id: tenant.id }, operator);
+    await t.gql(
+      'mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "contract ended") { id } }',
+      { id: tenant.id },
+      operator,
+    );
     const suspended = await fetch(`${t.identity.origin}/internal/tenants/${tenant.id}/status`);
     assert.deepEqual(await suspended.json(), { status: 'suspended' });
 
     // Unknown and malformed ids are 404.
-    const unknown = await fetch(`${t.identity.origin}/internal/tenants/01900000-0000-7000-8000-000000000000/status`);
+    const unknown = await fetch(
+      `${t.identity.origin}/internal/tenants/01900000-0000-7000-8000-000000000000/status`,
+    );
     assert.equal(unknown.status, 404);
     const malformed = await fetch(`${t.identity.origin}/internal/tenants/not-an-id/status`);
     assert.equal(malformed.status, 404);
@@ -155,7 +214,8 @@ describe('tenants', () => {
 
   test('offboarding is final', async () => {
     const tenant = await t.createTenant(operator);
-    const SET = 'mutation ($id: ID!, $status: TenantStatus!) { setTenantStatus(id: $id, status: $status, reason: "closing") { status } }';
+    const SET =
+      'mutation ($id: ID!, $status: TenantStatus!) { setTenantStatus(id: $id, status: $status, reason: "closing") { status } }';
 
     await t.gql(SET, { id: tenant.id, status: 'OFFBOARDED' }, operator);
     const reactivate = await t.gql(SET, { id: tenant.id, status: 'ACTIVE' }, operator);
@@ -166,9 +226,17 @@ describe('tenants', () => {
 
   test('tokens of a suspended tenant are refused', async () => {
     const tenant = await t.createTenant(operator);
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
-    await t.gql('mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "audit") { id } }', { id: tenant.id }, operator);
+    await t.gql(
+      'mutation ($id: ID!) { setTenantStatus(id: $id, status: SUSPENDED, reason: "audit") { id } }',
+      { id: tenant.id },
+      operator,
+    );
     const me = await t.gql('{ me { id } }', {}, admin.accessToken);
 
     assert.deepEqual(errorCodes(me), ['TENANT_SUSPENDED']);
@@ -188,7 +256,11 @@ describe('tenants', () => {
 
   test('settings validation names fields', async () => {
     const tenant = await t.createTenant(operator);
-    const admin = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
+    const admin = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
 
     const response = await t.gql(
       'mutation { updateTenantSettings(input: { ageOfMajority: 0, passwordPolicy: { minLength: 4, lockoutMinutes: 100000 } }) { id } }',
@@ -197,7 +269,13 @@ describe('tenants', () => {
     );
 
     assert.deepEqual(errorCodes(response), ['BAD_USER_INPUT']);
-    const fields = (response.errors?.[0]?.extensions?.fields as { field: string }[]).map((error) => error.field);
-    assert.deepEqual(fields, ['input.ageOfMajority', 'input.passwordPolicy.minLength', 'input.passwordPolicy.lockoutMinutes']);
+    const fields = (response.errors?.[0]?.extensions?.fields as { field: string }[]).map(
+      (error) => error.field,
+    );
+    assert.deepEqual(fields, [
+      'input.ageOfMajority',
+      'input.passwordPolicy.minLength',
+      'input.passwordPolicy.lockoutMinutes',
+    ]);
   });
 });

@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
-import { GOOD_PASSWORD, randomEmail, startTestIdentity, type TestIdentity, type TestTenant } from '../../testing/harness.js';
+import {
+  GOOD_PASSWORD,
+  randomEmail,
+  startTestIdentity,
+  type TestIdentity,
+  type TestTenant,
+} from '../../testing/harness.js';
 
-const CREATE_USER = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id displayName email roles status } }';
+const CREATE_USER =
+  'mutation ($input: CreateUserInput!) { createUser(input: $input) { id displayName email roles status } }';
 
 interface CreatedUser {
   id: string;
@@ -26,10 +33,15 @@ describe('users', () => {
   });
 
   const adminToken = async (tenant: TestTenant) =>
-    (await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword })).accessToken;
+    (await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword }))
+      .accessToken;
 
   const createUser = async (token: string, input: Record<string, unknown>) => {
-    const response = await t.gql<{ createUser: CreatedUser }>(CREATE_USER, { input: { password: GOOD_PASSWORD, ...input } }, token);
+    const response = await t.gql<{ createUser: CreatedUser }>(
+      CREATE_USER,
+      { input: { password: GOOD_PASSWORD, ...input } },
+      token,
+    );
     if (!response.data?.createUser) throw new Error(`createUser failed: ${JSON.stringify(response.errors)}`);
     return response.data.createUser;
   };
@@ -38,11 +50,9 @@ describe('users', () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
 
-    const response = await t.gql<{ me: { id: string; roles: string[]; tenant: { id: string; slug: string; status: string } } }>(
-      '{ me { id roles tenant { id slug status } } }',
-      {},
-      token,
-    );
+    const response = await t.gql<{
+      me: { id: string; roles: string[]; tenant: { id: string; slug: string; status: string } };
+    }>('{ me { id roles tenant { id slug status } } }', {}, token);
 
     assert.deepEqual(response.errors, undefined);
     assert.equal(response.data?.me.id, tenant.adminUserId);
@@ -72,7 +82,11 @@ describe('users', () => {
 
     // The nurse signs in with the new roles in the token.
     const login = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
-    const me = await t.gql<{ me: { roles: string[]; permissions: string[] } }>('{ me { roles permissions } }', {}, login.accessToken);
+    const me = await t.gql<{ me: { roles: string[]; permissions: string[] } }>(
+      '{ me { roles permissions } }',
+      {},
+      login.accessToken,
+    );
     assert.deepEqual(me.data?.me.roles, ['front_desk', 'nurse']);
     assert.ok(me.data?.me.permissions.includes('appointment:write'));
     assert.ok(me.data?.me.permissions.includes('vitals:write'));
@@ -84,7 +98,18 @@ describe('users', () => {
     const email = randomEmail('dup');
     await createUser(token, { displayName: 'First', email, roles: ['doctor'] });
 
-    const response = await t.gql(CREATE_USER, { input: { displayName: 'Second', email: email.toUpperCase(), password: GOOD_PASSWORD, roles: ['doctor'] } }, token);
+    const response = await t.gql(
+      CREATE_USER,
+      {
+        input: {
+          displayName: 'Second',
+          email: email.toUpperCase(),
+          password: GOOD_PASSWORD,
+          roles: ['doctor'],
+        },
+      },
+      token,
+    );
 
     assert.deepEqual(errorCodes(response), ['CONFLICT']);
     assert.equal(response.errors?.[0]?.extensions?.field, 'input.email');
@@ -97,7 +122,11 @@ describe('users', () => {
     await createUser(token, { displayName: 'Dr. Sen', email, roles: ['doctor'] });
     const doctor = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
 
-    const response = await t.gql(CREATE_USER, { input: { displayName: 'X', email: randomEmail(), password: GOOD_PASSWORD, roles: ['tenant_admin'] } }, doctor.accessToken);
+    const response = await t.gql(
+      CREATE_USER,
+      { input: { displayName: 'X', email: randomEmail(), password: GOOD_PASSWORD, roles: ['tenant_admin'] } },
+      doctor.accessToken,
+    );
 
     assert.deepEqual(errorCodes(response), ['FORBIDDEN']);
     assert.equal(response.errors?.[0]?.extensions?.permission, 'user:manage');
@@ -110,7 +139,9 @@ describe('users', () => {
     await createUser(token, { displayName: 'Dr. Sen', email, roles: ['doctor'] });
     const doctor = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
 
-    const response = await t.gql<{ _entities: ({ displayName: string; email: string | null; roles: string[] | null } | null)[] }>(
+    const response = await t.gql<{
+      _entities: ({ displayName: string; email: string | null; roles: string[] | null } | null)[];
+    }>(
       'query ($refs: [_Any!]!) { _entities(representations: $refs) { ... on User { displayName email roles } } }',
       { refs: [{ __typename: 'User', id: tenant.adminUserId }] },
       doctor.accessToken,
@@ -124,11 +155,21 @@ describe('users', () => {
     const token = await adminToken(tenant);
     const email = randomEmail('short');
 
-    const tooShort = await t.gql(CREATE_USER, { input: { displayName: 'Short', email, password: 'short', roles: ['nurse'] } }, token);
-    const sameAsEmail = await t.gql(CREATE_USER, { input: { displayName: 'Same', email, password: email, roles: ['nurse'] } }, token);
+    const tooShort = await t.gql(
+      CREATE_USER,
+      { input: { displayName: 'Short', email, password: 'short', roles: ['nurse'] } },
+      token,
+    );
+    const sameAsEmail = await t.gql(
+      CREATE_USER,
+      { input: { displayName: 'Same', email, password: email, roles: ['nurse'] } },
+      token,
+    );
 
     assert.deepEqual(errorCodes(tooShort), ['BAD_USER_INPUT']);
-    assert.deepEqual(tooShort.errors?.[0]?.extensions?.fields, [{ field: 'input.password', message: 'must be at least 12 characters' }]);
+    assert.deepEqual(tooShort.errors?.[0]?.extensions?.fields, [
+      { field: 'input.password', message: 'must be at least 12 characters' },
+    ]);
     assert.deepEqual(errorCodes(sameAsEmail), ['BAD_USER_INPUT']);
     assert.deepEqual(sameAsEmail.errors?.[0]?.extensions?.fields, [
       { field: 'input.password', message: 'must not be the email address or phone number of the account' },
@@ -145,32 +186,47 @@ describe('users', () => {
       {},
       token,
     );
-    assert.deepEqual(settings.data, { updateTenantSettings: { settings: { passwordPolicy: { minLength: 20 } } } });
+    assert.deepEqual(settings.data, {
+      updateTenantSettings: { settings: { passwordPolicy: { minLength: 20 } } },
+    });
 
     // A password of 19 characters, fine before, is now rejected.
-    const response = await t.gql(CREATE_USER, { input: { displayName: 'Y', email: randomEmail(), password: 'a'.repeat(19), roles: ['nurse'] } }, token);
-    assert.deepEqual(response.errors?.[0]?.extensions?.fields, [{ field: 'input.password', message: 'must be at least 20 characters' }]);
+    const response = await t.gql(
+      CREATE_USER,
+      { input: { displayName: 'Y', email: randomEmail(), password: 'a'.repeat(19), roles: ['nurse'] } },
+      token,
+    );
+    assert.deepEqual(response.errors?.[0]?.extensions?.fields, [
+      { field: 'input.password', message: 'must be at least 20 characters' },
+    ]);
   });
 
   test('change password keeps history', async () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
-    const CHANGE = 'mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }';
+    const CHANGE =
+      'mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }';
     const second = 'second password of the admin';
 
     // A wrong current password is rejected on its own field.
     const wrongCurrent = await t.gql(CHANGE, { current: 'not the password at all', next: second }, token);
-    assert.deepEqual(wrongCurrent.errors?.[0]?.extensions?.fields, [{ field: 'currentPassword', message: 'is not the current password' }]);
+    assert.deepEqual(wrongCurrent.errors?.[0]?.extensions?.fields, [
+      { field: 'currentPassword', message: 'is not the current password' },
+    ]);
 
     // The current password cannot be chosen again.
     const reuse = await t.gql(CHANGE, { current: tenant.adminPassword, next: tenant.adminPassword }, token);
-    assert.deepEqual(reuse.errors?.[0]?.extensions?.fields, [{ field: 'newPassword', message: 'must differ from the last 5 passwords' }]);
+    assert.deepEqual(reuse.errors?.[0]?.extensions?.fields, [
+      { field: 'newPassword', message: 'must differ from the last 5 passwords' },
+    ]);
 
     // A new one is accepted, and going back to the first is rejected by the history.
     const changed = await t.gql(CHANGE, { current: tenant.adminPassword, next: second }, token);
     assert.deepEqual(changed.data, { changePassword: true });
     const back = await t.gql(CHANGE, { current: second, next: tenant.adminPassword }, token);
-    assert.deepEqual(back.errors?.[0]?.extensions?.fields, [{ field: 'newPassword', message: 'must differ from the last 5 passwords' }]);
+    assert.deepEqual(back.errors?.[0]?.extensions?.fields, [
+      { field: 'newPassword', message: 'must differ from the last 5 passwords' },
+    ]);
 
     // Sign-in works with the new password only.
     const login = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: second });
@@ -179,12 +235,20 @@ describe('users', () => {
 
   test('guessing current password locks account', async () => {
     const tenant = await t.createTenant();
-    const session = await t.login({ tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword });
-    const CHANGE = 'mutation ($current: String!) { changePassword(currentPassword: $current, newPassword: "a brand new password") }';
+    const session = await t.login({
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
+    const CHANGE =
+      'mutation ($current: String!) { changePassword(currentPassword: $current, newPassword: "a brand new password") }';
 
     // Four wrong guesses are ordinary input errors.
     for (let guess = 0; guess < 4; guess += 1) {
-      assert.deepEqual(errorCodes(await t.gql(CHANGE, { current: `guess number ${guess}` }, session.accessToken)), ['BAD_USER_INPUT']);
+      assert.deepEqual(
+        errorCodes(await t.gql(CHANGE, { current: `guess number ${guess}` }, session.accessToken)),
+        ['BAD_USER_INPUT'],
+      );
     }
 
     // The fifth reaches the tenant's lockout threshold: the account locks and the session ends.
@@ -204,7 +268,11 @@ describe('users', () => {
     const user = await createUser(token, { displayName: 'Forgetful', email, roles: ['doctor'] });
     const temporary = 'temporary password 2024';
 
-    await t.gql('mutation ($id: ID!, $p: String!) { resetUserPassword(id: $id, newPassword: $p) { id } }', { id: user.id, p: temporary }, token);
+    await t.gql(
+      'mutation ($id: ID!, $p: String!) { resetUserPassword(id: $id, newPassword: $p) { id } }',
+      { id: user.id, p: temporary },
+      token,
+    );
 
     // The temporary password signs in, but the token grants nothing until the user changes it.
     const login = await t.gql<{ login: { accessToken: string; passwordChangeRequired: boolean } }>(
@@ -216,33 +284,62 @@ describe('users', () => {
     assert.deepEqual(errorCodes(await t.gql('{ users { totalCount } }', {}, restricted)), ['FORBIDDEN']);
 
     // After the change, a new sign-in carries the doctor's permissions.
-    await t.gql('mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: temporary, n: GOOD_PASSWORD + '!' }, restricted);
+    await t.gql(
+      'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+      { c: temporary, n: GOOD_PASSWORD + '!' },
+      restricted,
+    );
     const fresh = await t.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD + '!' });
-    const me = await t.gql<{ me: { permissions: string[] } }>('{ me { permissions } }', {}, fresh.accessToken);
+    const me = await t.gql<{ me: { permissions: string[] } }>(
+      '{ me { permissions } }',
+      {},
+      fresh.accessToken,
+    );
     assert.ok(me.data?.me.permissions.includes('note:write'));
   });
 
   test('users lists pages with totals', async () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
-    for (const name of ['Carol', 'Alice', 'Bob']) await createUser(token, { displayName: name, email: randomEmail(name), roles: ['nurse'] });
-    const USERS = 'query ($after: String, $search: String) { users(first: 2, after: $after, search: $search) { totalCount edges { node { displayName } } pageInfo { hasNextPage endCursor } } }';
+    for (const name of ['Carol', 'Alice', 'Bob'])
+      await createUser(token, { displayName: name, email: randomEmail(name), roles: ['nurse'] });
+    const USERS =
+      'query ($after: String, $search: String) { users(first: 2, after: $after, search: $search) { totalCount edges { node { displayName } } pageInfo { hasNextPage endCursor } } }';
 
     // The first page has two users by name, and more to come.
-    const first = await t.gql<{ users: { totalCount: number; edges: { node: { displayName: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(USERS, {}, token);
+    const first = await t.gql<{
+      users: {
+        totalCount: number;
+        edges: { node: { displayName: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    }>(USERS, {}, token);
     assert.equal(first.data?.users.totalCount, 4);
-    assert.deepEqual(first.data?.users.edges.map((edge) => edge.node.displayName), ['Alice', 'Bob']);
+    assert.deepEqual(
+      first.data?.users.edges.map((edge) => edge.node.displayName),
+      ['Alice', 'Bob'],
+    );
     assert.equal(first.data?.users.pageInfo.hasNextPage, true);
 
     // The second page has the rest.
-    const second = await t.gql<typeof first.data & object>(USERS, { after: first.data?.users.pageInfo.endCursor }, token);
-    assert.deepEqual(second.data?.users.edges.map((edge) => edge.node.displayName), ['Carol', 'Tenant Admin']);
+    const second = await t.gql<typeof first.data & object>(
+      USERS,
+      { after: first.data?.users.pageInfo.endCursor },
+      token,
+    );
+    assert.deepEqual(
+      second.data?.users.edges.map((edge) => edge.node.displayName),
+      ['Carol', 'Tenant Admin'],
+    );
     assert.equal(second.data?.users.pageInfo.hasNextPage, false);
 
     // A search narrows the list and its total.
     const searched = await t.gql<typeof first.data & object>(USERS, { search: 'bo' }, token);
     assert.equal(searched.data?.users.totalCount, 1);
-    assert.deepEqual(searched.data?.users.edges.map((edge) => edge.node.displayName), ['Bob']);
+    assert.deepEqual(
+      searched.data?.users.edges.map((edge) => edge.node.displayName),
+      ['Bob'],
+    );
   });
 
   test('other tenant user is invisible', async () => {
@@ -250,13 +347,26 @@ describe('users', () => {
     const tenantB = await t.createTenant();
     const tokenA = await adminToken(tenantA);
 
-    const byId = await t.gql('query ($id: ID!) { user(id: $id) { id } }', { id: tenantB.adminUserId }, tokenA);
-    const byReference = await t.gql(
-      'query ($refs: [_Any!]!) { _entities(representations: $refs) { ... on User { id } } }',
-      { refs: [{ __typename: 'User', id: tenantB.adminUserId }, { __typename: 'User', id: tenantA.adminUserId }] },
+    const byId = await t.gql(
+      'query ($id: ID!) { user(id: $id) { id } }',
+      { id: tenantB.adminUserId },
       tokenA,
     );
-    const update = await t.gql('mutation ($id: ID!) { updateUser(id: $id, input: { displayName: "Hijacked" }) { id } }', { id: tenantB.adminUserId }, tokenA);
+    const byReference = await t.gql(
+      'query ($refs: [_Any!]!) { _entities(representations: $refs) { ... on User { id } } }',
+      {
+        refs: [
+          { __typename: 'User', id: tenantB.adminUserId },
+          { __typename: 'User', id: tenantA.adminUserId },
+        ],
+      },
+      tokenA,
+    );
+    const update = await t.gql(
+      'mutation ($id: ID!) { updateUser(id: $id, input: { displayName: "Hijacked" }) { id } }',
+      { id: tenantB.adminUserId },
+      tokenA,
+    );
     const tenant = await t.gql('query ($id: ID!) { tenant(id: $id) { id } }', { id: tenantB.id }, tokenA);
 
     assert.deepEqual(byId.data, { user: null });
@@ -269,7 +379,10 @@ describe('users', () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
     const ids = [tenant.adminUserId];
-    for (const name of ['Uma', 'Vik', 'Wes', 'Xia']) ids.push((await createUser(token, { displayName: name, email: randomEmail(name), roles: ['nurse'] })).id);
+    for (const name of ['Uma', 'Vik', 'Wes', 'Xia'])
+      ids.push(
+        (await createUser(token, { displayName: name, email: randomEmail(name), roles: ['nurse'] })).id,
+      );
 
     // Count the user lookups that reach the database layer while five references resolve.
     const users = t.identity.services.users;
@@ -286,7 +399,10 @@ describe('users', () => {
         token,
       );
 
-      assert.deepEqual(response.data?._entities.map((user) => user.displayName), ['Tenant Admin', 'Uma', 'Vik', 'Wes', 'Xia']);
+      assert.deepEqual(
+        response.data?._entities.map((user) => user.displayName),
+        ['Tenant Admin', 'Uma', 'Vik', 'Wes', 'Xia'],
+      );
       assert.equal(lookups, 1);
     } finally {
       users.getMany = original;
@@ -303,7 +419,10 @@ describe('users', () => {
     const admin = new pg.Client({ connectionString: t.database.adminUrl });
     await admin.connect();
     try {
-      await admin.query(`update identity.users set last_active_at = now() - interval '91 days', status_changed_at = now() - interval '91 days' where id = $1`, [idle.id]);
+      await admin.query(
+        `update identity.users set last_active_at = now() - interval '91 days', status_changed_at = now() - interval '91 days' where id = $1`,
+        [idle.id],
+      );
     } finally {
       await admin.end();
     }
@@ -313,7 +432,11 @@ describe('users', () => {
       input: { tenantSlug: tenant.slug, email, password: GOOD_PASSWORD },
     });
     assert.deepEqual(errorCodes(response), ['UNAUTHENTICATED']);
-    const user = await t.gql<{ user: { status: string } }>('query ($id: ID!) { user(id: $id) { status } }', { id: idle.id }, token);
+    const user = await t.gql<{ user: { status: string } }>(
+      'query ($id: ID!) { user(id: $id) { status } }',
+      { id: idle.id },
+      token,
+    );
     assert.equal(user.data?.user.status, 'DEACTIVATED');
 
     // Reactivation gives the user a fresh period.
@@ -326,8 +449,16 @@ describe('users', () => {
     const tenant = await t.createTenant();
     const token = await adminToken(tenant);
 
-    const demote = await t.gql('mutation ($id: ID!) { setUserRoles(id: $id, roles: ["doctor"]) { id } }', { id: tenant.adminUserId }, token);
-    const deactivateSelf = await t.gql('mutation ($id: ID!) { deactivateUser(id: $id) { id } }', { id: tenant.adminUserId }, token);
+    const demote = await t.gql(
+      'mutation ($id: ID!) { setUserRoles(id: $id, roles: ["doctor"]) { id } }',
+      { id: tenant.adminUserId },
+      token,
+    );
+    const deactivateSelf = await t.gql(
+      'mutation ($id: ID!) { deactivateUser(id: $id) { id } }',
+      { id: tenant.adminUserId },
+      token,
+    );
 
     assert.deepEqual(errorCodes(demote), ['CONFLICT']);
     assert.deepEqual(errorCodes(deactivateSelf), ['CONFLICT']);
