@@ -5,6 +5,8 @@ import type { Principal } from '../auth/claims.js';
 export interface SubgraphContext {
   /** The verified caller, or undefined for the few anonymous operations a subgraph allows. */
   principal?: Principal;
+  /** Why the presented token was not accepted; raised for anything but the anonymous fields. */
+  rejection?: HmsError;
   requestId: string;
   traceId?: string;
   /** Client address and user agent as the gateway saw them, for audit records. */

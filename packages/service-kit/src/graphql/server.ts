@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express, { type Express } from 'express';
@@ -46,9 +47,9 @@ export interface RunningSubgraph {
 }
 
 /**
- * Starts a federated subgraph over HTTP with the HMS conventions: every request is authenticated again
- * (the gateway is not trusted blindly), anonymous requests reach only `_service` and the declared
- * anonymous fields, errors carry HMS codes, and production hides stack traces and introspection.
+ * Starts a federated subgraph over HTTP with the HMS conventions. Every request is authenticated again,
+ * because the gateway is not trusted blindly. Anonymous requests reach only `_service` and the declared
+ * anonymous fields. Errors carry HMS codes, and production hides stack traces and introspection.
  */
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningSubgraph> {
   const app = express();
@@ -77,6 +78,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     formatError: (formatted, error) => formatSubgraphError(formatted, error, options),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // HMS sends no usage reports to Apollo Studio, so per-field timing traces would only leak internals.
+      ApolloServerPluginInlineTraceDisabled(),
       anonymousAccessPlugin(anonymousFields),
       outcomeMetricsPlugin(operations),
     ],
@@ -123,16 +126,24 @@ async function buildContext(header: (name: string) => string | undefined, option
   const token = bearerToken(header('authorization'));
   if (!token) return context;
 
+  // A rejection is kept and raised once the operation is known: errors thrown while building the
+  // context become HTTP 500 in Apollo Server, and `_service` stays reachable either way.
   try {
     const claims = await options.verifyToken(token);
     if (claims.typ === 'platform' && !options.acceptPlatformTokens) {
-      throw HmsError.forbiddenBecause('Platform operator tokens cannot use this service.');
+      context.rejection = HmsError.forbiddenBecause('Platform operators cannot use this service; it holds tenant data.');
+      return context;
     }
     context.principal = new Principal(claims);
   } catch (error) {
     if (error instanceof TokenRejectedError) {
-      options.logger.info({ reason: error.reason }, 'Rejected an access token.');
-      throw HmsError.unauthenticated(`The access token was rejected (${error.reason}).`);
+      options.logger.info({ reason: error.reason, temporary: error.temporary }, 'Rejected an access token.');
+      context.rejection = HmsError.unauthenticated(`The access token was rejected (${error.reason}).`);
+      return context;
+    }
+    if (error instanceof HmsError) {
+      context.rejection = error;
+      return context;
     }
     throw error;
   }
@@ -143,7 +154,10 @@ async function buildContext(header: (name: string) => string | undefined, option
   return context;
 }
 
-/** Rejects anonymous operations that select anything beyond the allowed root fields. */
+/**
+ * Rejects operations without a verified caller that select anything beyond the allowed root fields,
+ * with the reason the token was rejected when there was one.
+ */
 function anonymousAccessPlugin(allowed: ReadonlySet<string>): ApolloServerPlugin<SubgraphContext> {
   return {
     async requestDidStart() {
@@ -151,7 +165,12 @@ function anonymousAccessPlugin(allowed: ReadonlySet<string>): ApolloServerPlugin
         async didResolveOperation({ contextValue, document, operation }) {
           if (contextValue.principal || !operation) return;
           const fields = rootFieldNames(document, operation);
-          if (fields.some((field) => !allowed.has(field))) throw HmsError.unauthenticated();
+          if (fields.every((field) => allowed.has(field))) return;
+          const error = contextValue.rejection ?? HmsError.unauthenticated();
+          // Apollo Server returns HTTP 500 for errors thrown from this hook, and the gateway then
+          // replaces the code with its own INTERNAL_SERVER_ERROR; a 200 keeps the code intact.
+          Object.assign(error.extensions, { http: { status: 200 } });
+          throw error;
         },
       };
     },
