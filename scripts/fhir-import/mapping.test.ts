@@ -215,6 +215,13 @@ test('skips minors without a contact', async () => {
   assert.equal(mapPatient(patient, { now: new Date('2018-11-04T00:00:00Z') }).outcome, 'mapped');
 });
 
+test('maps a minor who died without a guardian', async () => {
+  const patient = { ...(await fixturePatient(AUBREY_ID)), deceasedDateTime: '2010-01-01T00:00:00Z' };
+  const result = mapPatient(patient, { now: new Date('2018-11-03T23:59:59Z') });
+  assert.equal(result.outcome, 'mapped');
+  assert.equal(result.outcome === 'mapped' ? result.input.guardians : 'not mapped', undefined);
+});
+
 test('builds guardians of a minor from Patient.contact, parents first', async () => {
   const patient = await fixturePatient(AUBREY_ID);
   patient.contact = [

@@ -210,7 +210,8 @@ export function mapPatient(patient: FhirPatient, options: MappingOptions): Patie
 
   input.identifiers = mapIdentifiers(fhirId, objectsOf<FhirIdentifier>(patient.identifier), warnings);
 
-  if (isMinor(birthDate, now)) {
+  // The clinical service asks a guardian only of living minors: a child who has died has nobody to act for.
+  if (!input.deceasedAt && isMinor(birthDate, now)) {
     const guardians = mapGuardians(objectsOf<FhirPatientContact>(patient.contact), now, warnings);
     // Synthea writes no contacts, only the mother's maiden name. A guardian
     // made up from that would be an invented person, so such minors are left

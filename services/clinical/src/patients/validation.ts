@@ -97,9 +97,10 @@ function validateDraft(input: RegisterPatientInput, sent: (key: keyof RegisterPa
     errors.add(field, 'the date of death must not be before the birth date');
   }
 
-  // A minor is registered only with someone responsible for them. Without a valid pair of dates the
-  // age is unknown, and the date error above is the one to fix first.
-  if (birthDate && !diedBeforeBirth && (input.guardians ?? []).length === 0) {
+  // A living minor is registered only with someone who consents and is contacted for them. The record
+  // of a child who has died (imported history, mostly) has nobody to act for, so it needs no guardian.
+  // Without a valid pair of dates the age is unknown, and the date error above is the one to fix first.
+  if (birthDate && !deceasedAt && !diedBeforeBirth && (input.guardians ?? []).length === 0) {
     const age = ageInYears(birthDate, ageReferenceDate(deceasedAt, rules.now));
     if (age < rules.ageOfMajority) {
       const field = sent('guardians') || !sent('birthDate') ? 'input.guardians' : 'input.birthDate';

@@ -187,6 +187,16 @@ describe('registerPatient', () => {
     assert.equal(guardian?.name.text, 'Anne Byron');
   });
 
+  test('deceased minor needs no guardian', async () => {
+    const token = await harness.token(newId());
+    const input = adultInput({ birthDate: '1988-06-04', deceasedAt: '2003-03-11T14:49:28Z' });
+
+    const { body } = await harness.graphql<Registered>(REGISTER_PATIENT, { input }, token);
+
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.equal(body.data?.registerPatient?.isMinor, true);
+  });
+
   test('adult on birthday needs no guardian', async () => {
     const token = await harness.token(newId());
 
