@@ -25,8 +25,12 @@ function urlFor(role: string | undefined): string {
 }
 
 /** Provisions the schema and roles of `service` in the test database and returns its connection URLs. */
-export async function provisionTestDatabase(service: string, extensions: string[] = []): Promise<ServiceTestDatabase> {
-  await provisionServiceDatabase({ adminUrl: testAdminUrl, database: testDatabaseName, service, extensions });
+export async function provisionTestDatabase(
+  service: string,
+  extensions: string[] = [],
+  leakproofFunctions: string[] = [],
+): Promise<ServiceTestDatabase> {
+  await provisionServiceDatabase({ adminUrl: testAdminUrl, database: testDatabaseName, service, extensions, leakproofFunctions });
   const roles = serviceDatabaseRoles(service);
   return { schema: roles.schema, appUrl: urlFor(roles.app), ownerUrl: urlFor(roles.owner), adminUrl: urlFor(undefined) };
 }

@@ -12,7 +12,7 @@ import { provisionServiceDatabase } from './provision.js';
  */
 export async function runMigrationJob(
   service: string,
-  options: Pick<OrmOptions, 'entities' | 'migrations'> & { extensions?: string[] },
+  options: Pick<OrmOptions, 'entities' | 'migrations'> & { extensions?: string[]; leakproofFunctions?: string[] },
 ): Promise<void> {
   const logger = createLogger(`${service}-migrations`);
   const config = loadConfig({
@@ -23,7 +23,13 @@ export async function runMigrationJob(
 
   if (config.HMS_DATABASE_ADMIN_URL) {
     const database = config.HMS_DATABASE_NAME ?? new URL(config.HMS_MIGRATION_DATABASE_URL).pathname.slice(1);
-    await provisionServiceDatabase({ adminUrl: config.HMS_DATABASE_ADMIN_URL, database, service, extensions: options.extensions });
+    await provisionServiceDatabase({
+      adminUrl: config.HMS_DATABASE_ADMIN_URL,
+      database,
+      service,
+      extensions: options.extensions,
+      leakproofFunctions: options.leakproofFunctions,
+    });
     logger.info({ database }, 'Provisioned the database, schema and roles.');
   }
 

@@ -8,3 +8,10 @@ export const migrations = [Migration20261204000000CreatePatients];
  * trigram index with tenant_id. Provisioning creates them, as creating one needs a superuser.
  */
 export const extensions = ['pg_trgm', 'btree_gin'];
+
+/**
+ * Functions provisioning marks LEAKPROOF so that the trigram index serves LIKE under row-level
+ * security. textlike raises an error only for a malformed pattern, and in HMS the pattern is always
+ * the search text the caller sent, never a stored column, so the mark reveals nothing about other rows.
+ */
+export const leakproofFunctions = ['pg_catalog.textlike(text, text)'];

@@ -114,10 +114,9 @@ function whereClause(tenantId: string, plan: SearchPlan): { sql: string; params:
       params.push(plan.prefix, prefixUpperBound(plan.prefix));
       break;
     case 'text':
-      // NOTE: for the same reason the trigram index cannot serve this LIKE while PostgreSQL's textlike
-      // function is not LEAKPROOF, so a fragment search reads all of the tenant's rows. Marking it
-      // LEAKPROOF takes a superuser (ALTER FUNCTION pg_catalog.textlike(text, text) LEAKPROOF), which
-      // belongs in database provisioning, not in this service's migrations.
+      // The trigram index serves this LIKE under row-level security only because provisioning marks
+      // textlike LEAKPROOF (see leakproofFunctions in migrations/index.ts). A database provisioned
+      // without it still answers correctly, but reads every row of the tenant.
       for (const fragment of plan.fragments) {
         conditions.push(`search_text like ? escape '!'`);
         params.push(`%${fragment.replace(/[!%_]/g, '!$&')}%`);

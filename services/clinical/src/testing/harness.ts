@@ -2,12 +2,12 @@ import { createLogger, createOrm, migrate } from '@hms/service-kit';
 import { bearer, postGraphQL, provisionTestDatabase, startTestIssuer, type GraphQLResponse, type ServiceTestDatabase, type TestIssuer } from '@hms/test-kit';
 import { startClinical, type RunningClinical, type StartClinicalOptions } from '../app.js';
 import { entities } from '../entities/index.js';
-import { extensions, migrations } from '../migrations/index.js';
+import { extensions, leakproofFunctions, migrations } from '../migrations/index.js';
 import { PATIENT_READ, PATIENT_WRITE } from '../patients/resolvers.js';
 
 /** Provisions the clinical schema in the test database and applies its migrations as the owner. */
 export async function migrateTestDatabase(): Promise<ServiceTestDatabase> {
-  const database = await provisionTestDatabase('clinical', extensions);
+  const database = await provisionTestDatabase('clinical', extensions, leakproofFunctions);
   const owner = await createOrm({ clientUrl: database.ownerUrl, schema: 'clinical', entities, migrations });
   try {
     await migrate(owner);
