@@ -11,13 +11,23 @@ export class GraphQLClient {
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
     if (body.errors?.length) {
-      const details = body.errors.map((error) => `${error.extensions?.code ?? 'ERROR'}: ${error.message}`).join('; ');
+      const details = body.errors
+        .map((error) => `${error.extensions?.code ?? 'ERROR'}: ${error.message}`)
+        .join('; ');
       throw new Error(`GraphQL request to ${this.url} failed: ${details}`);
     }
-    if (!body.data) throw new Error(`GraphQL request to ${this.url} returned no data (HTTP ${response.status}).`);
+    if (!body.data)
+      throw new Error(`GraphQL request to ${this.url} returned no data (HTTP ${response.status}).`);
     return body.data;
   }
 

@@ -7,10 +7,15 @@ import { importFhir } from '../fhir-import/import.js';
 import { readCredentials } from './credentials.js';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { credentials: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { credentials: { type: 'string' } },
+    allowPositionals: true,
+  });
   const credentials = values.credentials ? readCredentials(values.credentials) : undefined;
   if (!credentials || positionals.length === 0) {
-    throw new Error('Usage: import-demo-population.ts --credentials FILE FHIR_DIR (run scripts/demo/seed.ts first).');
+    throw new Error(
+      'Usage: import-demo-population.ts --credentials FILE FHIR_DIR (run scripts/demo/seed.ts first).',
+    );
   }
   const tenant = credentials.tenants[0];
   const admin = tenant?.users.find((user) => user.roles.includes('tenant_admin'));
@@ -27,8 +32,10 @@ async function main(): Promise<void> {
     `Imported the Synthea population into ${tenant.slug}: read ${summary.read}, created ${summary.created}, ` +
       `skipped ${summary.skipped}, failed ${summary.failed}.`,
   );
-  for (const [reason, count] of Object.entries(summary.skippedReasons)) console.log(`  skipped (${reason}): ${count}`);
-  for (const failure of summary.failures.slice(0, 10)) console.log(`  failed ${failure.fhirId ?? failure.file}: ${failure.reason}`);
+  for (const [reason, count] of Object.entries(summary.skippedReasons))
+    console.log(`  skipped (${reason}): ${count}`);
+  for (const failure of summary.failures.slice(0, 10))
+    console.log(`  failed ${failure.fhirId ?? failure.file}: ${failure.reason}`);
 }
 
 main().catch((error: unknown) => {

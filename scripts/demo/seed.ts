@@ -7,7 +7,13 @@
 // email and password are read from HMS_DEMO_OPERATOR_EMAIL and HMS_DEMO_OPERATOR_PASSWORD.
 import { parseArgs } from 'node:util';
 import { GraphQLClient } from './graphql-client.js';
-import { newDemoPassword, readCredentials, writeCredentials, type DemoTenant, type DemoUser } from './credentials.js';
+import {
+  newDemoPassword,
+  readCredentials,
+  writeCredentials,
+  type DemoTenant,
+  type DemoUser,
+} from './credentials.js';
 
 interface TenantPlan {
   slug: string;
@@ -40,15 +46,22 @@ const TENANTS: TenantPlan[] = [
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is missing: set it to the platform operator's ${name.endsWith('EMAIL') ? 'email' : 'password'}.`);
+  if (!value)
+    throw new Error(
+      `${name} is missing: set it to the platform operator's ${name.endsWith('EMAIL') ? 'email' : 'password'}.`,
+    );
   return value;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { gateway: { type: 'string' }, credentials: { type: 'string' } } });
-  if (!values.gateway || !values.credentials) throw new Error('Usage: seed.ts --gateway URL --credentials FILE');
+  if (!values.gateway || !values.credentials)
+    throw new Error('Usage: seed.ts --gateway URL --credentials FILE');
   const previous = readCredentials(values.credentials);
-  const operator = { email: requiredEnv('HMS_DEMO_OPERATOR_EMAIL'), password: requiredEnv('HMS_DEMO_OPERATOR_PASSWORD') };
+  const operator = {
+    email: requiredEnv('HMS_DEMO_OPERATOR_EMAIL'),
+    password: requiredEnv('HMS_DEMO_OPERATOR_PASSWORD'),
+  };
 
   const platform = new GraphQLClient(values.gateway);
   await platform.login(operator);
@@ -103,12 +116,23 @@ async function main(): Promise<void> {
       }
       const password = knownUser?.password ?? newDemoPassword();
       if (found.users.totalCount === 0) {
-        await tenantAdmin.request('mutation Create($input: CreateUserInput!) { createUser(input: $input) { id } }', {
-          input: { givenName: member.givenName, familyName: member.familyName, email, password, roles: [member.role] },
-        });
+        await tenantAdmin.request(
+          'mutation Create($input: CreateUserInput!) { createUser(input: $input) { id } }',
+          {
+            input: {
+              givenName: member.givenName,
+              familyName: member.familyName,
+              email,
+              password,
+              roles: [member.role],
+            },
+          },
+        );
         console.log(`Created ${member.role} ${email} in ${plan.slug}.`);
       } else {
-        throw new Error(`User ${email} exists in ${plan.slug} but its password is not in ${values.credentials}.`);
+        throw new Error(
+          `User ${email} exists in ${plan.slug} but its password is not in ${values.credentials}.`,
+        );
       }
       users.push({ email, password, roles: [member.role] });
     }

@@ -5,15 +5,22 @@ import { SignJWT } from 'jose';
 import { errorCodes } from '@hms/test-kit';
 import { importFhir } from '../fhir-import/import.js';
 import { randomSuffix, startSystem, type System } from './harness.js';
-import { GOOD_PASSWORD, TEST_AUDIENCE, TEST_ISSUER, type TestTenant } from '../../services/identity/src/testing/harness.js';
+import {
+  GOOD_PASSWORD,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TestTenant,
+} from '../../services/identity/src/testing/harness.js';
 
 const LOGIN = `mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresAt user { id } } }`;
 const REFRESH = `mutation ($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt user { id } } }`;
 const ME = '{ me { id tenant { id slug status } roles } }';
 const REGISTER = `mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id mrn name { text } birthDate } }`;
 const PATIENT = 'query ($id: ID!) { patient(id: $id) { id mrn } }';
-const SEARCH = 'query ($search: String) { patients(search: $search, first: 10) { totalCount edges { node { id mrn name { text } } } } }';
-const ENTITIES = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { id mrn } } }';
+const SEARCH =
+  'query ($search: String) { patients(search: $search, first: 10) { totalCount edges { node { id mrn name { text } } } } }';
+const ENTITIES =
+  'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { id mrn } } }';
 
 interface Session {
   accessToken: string;
@@ -39,12 +46,26 @@ async function newTenant(): Promise<TestTenant> {
   const adminEmail = `admin.${randomSuffix()}@example.org`;
   const response = await system.gateway<{ createTenant: { tenant: { id: string }; adminUserId: string } }>(
     'mutation ($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } adminUserId } }',
-    { input: { slug, name: `E2E ${slug}`, timeZone: 'Asia/Kolkata', currency: 'INR', admin: { name: 'Admin', email: adminEmail, password: GOOD_PASSWORD } } },
+    {
+      input: {
+        slug,
+        name: `E2E ${slug}`,
+        timeZone: 'Asia/Kolkata',
+        currency: 'INR',
+        admin: { name: 'Admin', email: adminEmail, password: GOOD_PASSWORD },
+      },
+    },
     operator,
   );
   assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
   const created = response.body.data!.createTenant;
-  return { id: created.tenant.id, slug, adminUserId: created.adminUserId, adminEmail, adminPassword: GOOD_PASSWORD };
+  return {
+    id: created.tenant.id,
+    slug,
+    adminUserId: created.adminUserId,
+    adminEmail,
+    adminPassword: GOOD_PASSWORD,
+  };
 }
 
 async function login(tenant: TestTenant): Promise<Session> {
@@ -60,7 +81,11 @@ function adultInput(family: string, given = 'Asha') {
 }
 
 async function register(token: string, input: Record<string, unknown>): Promise<{ id: string; mrn: string }> {
-  const response = await system.gateway<{ registerPatient: { id: string; mrn: string } }>(REGISTER, { input }, token);
+  const response = await system.gateway<{ registerPatient: { id: string; mrn: string } }>(
+    REGISTER,
+    { input },
+    token,
+  );
   assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
   return response.body.data!.registerPatient;
 }
@@ -70,7 +95,9 @@ describe('sign-in through the gateway', () => {
     const tenant = await newTenant();
 
     const session = await login(tenant);
-    const me = await system.gateway<{ me: { id: string; tenant: { slug: string; status: string }; roles: string[] } }>(ME, {}, session.accessToken);
+    const me = await system.gateway<{
+      me: { id: string; tenant: { slug: string; status: string }; roles: string[] };
+    }>(ME, {}, session.accessToken);
 
     assert.equal(me.body.data?.me.id, session.user.id);
     assert.equal(me.body.data?.me.tenant.slug, tenant.slug);
@@ -80,7 +107,9 @@ describe('sign-in through the gateway', () => {
 
   test('wrong password is UNAUTHENTICATED', async () => {
     const tenant = await newTenant();
-    const response = await system.gateway(LOGIN, { input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: 'not the password at all' } });
+    const response = await system.gateway(LOGIN, {
+      input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: 'not the password at all' },
+    });
     assert.deepEqual(errorCodes(response.body), ['UNAUTHENTICATED']);
   });
 
@@ -88,7 +117,9 @@ describe('sign-in through the gateway', () => {
     const tenant = await newTenant();
     const first = await login(tenant);
 
-    const refreshed = await system.gateway<{ refreshSession: Session }>(REFRESH, { token: first.refreshToken });
+    const refreshed = await system.gateway<{ refreshSession: Session }>(REFRESH, {
+      token: first.refreshToken,
+    });
 
     assert.equal(refreshed.body.errors, undefined);
     const second = refreshed.body.data!.refreshSession;
@@ -100,7 +131,8 @@ describe('sign-in through the gateway', () => {
   test('refresh token reuse revokes the session', async () => {
     const tenant = await newTenant();
     const first = await login(tenant);
-    const second = (await system.gateway<{ refreshSession: Session }>(REFRESH, { token: first.refreshToken })).body.data!.refreshSession;
+    const second = (await system.gateway<{ refreshSession: Session }>(REFRESH, { token: first.refreshToken }))
+      .body.data!.refreshSession;
 
     // The rotated token comes back, as a thief's replay would.
     const replay = await system.gateway(REFRESH, { token: first.refreshToken });
@@ -159,7 +191,13 @@ describe('tokens the gateway and subgraphs reject', () => {
   async function signWithIdentityKey(overrides: { audience?: string; expiresAt?: number }): Promise<string> {
     const { kid, key } = await system.identity.identity.services.keys.activeSigningKey();
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ tid: tenant.id, sid: 'e2e-session', roles: ['tenant_admin'], perms: ['patient:read'], typ: 'user' })
+    return new SignJWT({
+      tid: tenant.id,
+      sid: 'e2e-session',
+      roles: ['tenant_admin'],
+      perms: ['patient:read'],
+      typ: 'user',
+    })
       .setProtectedHeader({ alg: 'EdDSA', kid })
       .setIssuer(TEST_ISSUER)
       .setAudience(overrides.audience ?? TEST_AUDIENCE)
@@ -224,24 +262,36 @@ describe('patients through the gateway', () => {
     const patient = await register(accessToken, adultInput(family, 'José'));
     assert.match(patient.mrn, /\d+/);
 
-    const invalid = await system.gateway(REGISTER, { input: { ...adultInput(family), birthDate: '2999-01-01', phone: 'call me' } }, accessToken);
-    assert.deepEqual(errorCodes(invalid.body), ['BAD_USER_INPUT']);
-    const fields = (invalid.body.errors?.[0]?.extensions?.fields ?? []) as { field: string }[];
-    assert.ok(fields.some((field) => field.field === 'input.birthDate'), JSON.stringify(fields));
-    assert.ok(fields.some((field) => field.field === 'input.phone'), JSON.stringify(fields));
-
-    const byAccentlessName = await system.gateway<{ patients: { totalCount: number; edges: { node: { id: string } }[] } }>(
-      SEARCH,
-      { search: `jose ${family.replace('ü', 'u').toUpperCase()}` },
+    const invalid = await system.gateway(
+      REGISTER,
+      { input: { ...adultInput(family), birthDate: '2999-01-01', phone: 'call me' } },
       accessToken,
     );
+    assert.deepEqual(errorCodes(invalid.body), ['BAD_USER_INPUT']);
+    const fields = (invalid.body.errors?.[0]?.extensions?.fields ?? []) as { field: string }[];
+    assert.ok(
+      fields.some((field) => field.field === 'input.birthDate'),
+      JSON.stringify(fields),
+    );
+    assert.ok(
+      fields.some((field) => field.field === 'input.phone'),
+      JSON.stringify(fields),
+    );
+
+    const byAccentlessName = await system.gateway<{
+      patients: { totalCount: number; edges: { node: { id: string } }[] };
+    }>(SEARCH, { search: `jose ${family.replace('ü', 'u').toUpperCase()}` }, accessToken);
     assert.equal(byAccentlessName.body.errors, undefined, JSON.stringify(byAccentlessName.body.errors));
     assert.deepEqual(
       byAccentlessName.body.data?.patients.edges.map((edge) => edge.node.id),
       [patient.id],
     );
 
-    const byMrn = await system.gateway<{ patients: { totalCount: number } }>(SEARCH, { search: patient.mrn }, accessToken);
+    const byMrn = await system.gateway<{ patients: { totalCount: number } }>(
+      SEARCH,
+      { search: patient.mrn },
+      accessToken,
+    );
     assert.equal(byMrn.body.data?.patients.totalCount, 1);
   });
 
@@ -254,19 +304,35 @@ describe('patients through the gateway', () => {
     const patient = await register(tokenA, adultInput(family));
 
     // Tenant A sees its patient, at the gateway and at the subgraph.
-    assert.equal((await system.gateway<{ patient: { id: string } }>(PATIENT, { id: patient.id }, tokenA)).body.data?.patient?.id, patient.id);
-    const ownEntities = await system.clinical<{ _entities: ({ id: string } | null)[] }>(ENTITIES, { reps: [{ __typename: 'Patient', id: patient.id }] }, tokenA);
+    assert.equal(
+      (await system.gateway<{ patient: { id: string } }>(PATIENT, { id: patient.id }, tokenA)).body.data
+        ?.patient?.id,
+      patient.id,
+    );
+    const ownEntities = await system.clinical<{ _entities: ({ id: string } | null)[] }>(
+      ENTITIES,
+      { reps: [{ __typename: 'Patient', id: patient.id }] },
+      tokenA,
+    );
     assert.equal(ownEntities.body.data?._entities[0]?.id, patient.id);
 
     // Tenant B gets null for the id, no search hit, and null from _entities.
     const read = await system.gateway<{ patient: unknown }>(PATIENT, { id: patient.id }, tokenB);
     assert.equal(read.body.errors, undefined);
     assert.equal(read.body.data?.patient, null);
-    const found = await system.gateway<{ patients: { totalCount: number } }>(SEARCH, { search: family }, tokenB);
+    const found = await system.gateway<{ patients: { totalCount: number } }>(
+      SEARCH,
+      { search: family },
+      tokenB,
+    );
     assert.equal(found.body.data?.patients.totalCount, 0);
     const directRead = await system.clinical<{ patient: unknown }>(PATIENT, { id: patient.id }, tokenB);
     assert.equal(directRead.body.data?.patient, null);
-    const resolved = await system.clinical<{ _entities: unknown[] }>(ENTITIES, { reps: [{ __typename: 'Patient', id: patient.id }] }, tokenB);
+    const resolved = await system.clinical<{ _entities: unknown[] }>(
+      ENTITIES,
+      { reps: [{ __typename: 'Patient', id: patient.id }] },
+      tokenB,
+    );
     assert.equal(resolved.body.errors, undefined);
     assert.deepEqual(resolved.body.data?._entities, [null]);
   });

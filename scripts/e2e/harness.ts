@@ -3,7 +3,12 @@ import { createLogger } from '@hms/service-kit';
 import { postGraphQL, type GraphQLResponse } from '@hms/test-kit';
 import { startClinical, type RunningClinical } from '../../services/clinical/src/app.js';
 import { migrateTestDatabase as migrateClinical } from '../../services/clinical/src/testing/harness.js';
-import { startTestIdentity, TEST_AUDIENCE, TEST_ISSUER, type TestIdentity } from '../../services/identity/src/testing/harness.js';
+import {
+  startTestIdentity,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TestIdentity,
+} from '../../services/identity/src/testing/harness.js';
 import { DEFAULT_QUERY_LIMITS, DEFAULT_RATE_LIMITS } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js';
 import { SUPERGRAPH_FILE } from '../../gateway/src/subgraphs.js';
@@ -20,9 +25,17 @@ export interface System {
   clinicalUrl: string;
   identity: TestIdentity;
   /** Posts to the gateway; `clientIp` lets a test use its own rate-limit bucket. */
-  gateway<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLResponse<T> }>;
+  gateway<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<{ status: number; body: GraphQLResponse<T> }>;
   /** Posts straight to the clinical subgraph, bypassing the gateway. */
-  clinical<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLResponse<T> }>;
+  clinical<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<{ status: number; body: GraphQLResponse<T> }>;
   stop(): Promise<void>;
 }
 
@@ -78,8 +91,10 @@ export async function startSystem(): Promise<System> {
 
   const runningGateway = gateway;
   const runningClinical = clinical;
-  const post = (url: string) => async (query: string, variables: Record<string, unknown> = {}, token?: string) =>
-    postGraphQL(url, query, variables, token ? { authorization: `Bearer ${token}` } : {}) as never;
+  const post =
+    (url: string) =>
+    async (query: string, variables: Record<string, unknown> = {}, token?: string) =>
+      postGraphQL(url, query, variables, token ? { authorization: `Bearer ${token}` } : {}) as never;
 
   return {
     gatewayUrl: runningGateway.url,

@@ -35,12 +35,22 @@ export interface FieldError {
 export class HmsError extends GraphQLError {
   readonly code: ErrorCode;
 
-  private constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, { extensions: { ...extensions, code }, originalError: cause instanceof Error ? cause : undefined });
+  private constructor(
+    code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+    cause?: unknown,
+  ) {
+    super(message, {
+      extensions: { ...extensions, code },
+      originalError: cause instanceof Error ? cause : undefined,
+    });
     this.code = code;
   }
 
-  static unauthenticated(message = 'A valid access token is required. Sign in and send it as a Bearer token.') {
+  static unauthenticated(
+    message = 'A valid access token is required. Sign in and send it as a Bearer token.',
+  ) {
     return new HmsError(ErrorCode.UNAUTHENTICATED, message);
   }
 

@@ -12,7 +12,16 @@ export function createLogger(service: string, level = process.env.HMS_LOG_LEVEL 
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'refreshToken', '*.refreshToken', 'authorization', '*.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'refreshToken',
+        '*.refreshToken',
+        'authorization',
+        '*.authorization',
+      ],
       censor: '[redacted]',
     },
     mixin() {

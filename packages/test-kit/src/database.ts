@@ -2,7 +2,8 @@ import { provisionServiceDatabase } from '@hms/service-kit/db/provision';
 import { serviceDatabaseRoles } from '@hms/service-kit/db/roles';
 
 /** Superuser URL of the local PostgreSQL; tests use it to provision roles and to tamper as the owner would. */
-export const testAdminUrl = process.env.HMS_TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const testAdminUrl =
+  process.env.HMS_TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The database integration tests use, apart from the one scripts/start fills with demo data. */
 export const testDatabaseName = process.env.HMS_TEST_DATABASE ?? 'hms_test';
@@ -30,7 +31,18 @@ export async function provisionTestDatabase(
   extensions: string[] = [],
   leakproofFunctions: string[] = [],
 ): Promise<ServiceTestDatabase> {
-  await provisionServiceDatabase({ adminUrl: testAdminUrl, database: testDatabaseName, service, extensions, leakproofFunctions });
+  await provisionServiceDatabase({
+    adminUrl: testAdminUrl,
+    database: testDatabaseName,
+    service,
+    extensions,
+    leakproofFunctions,
+  });
   const roles = serviceDatabaseRoles(service);
-  return { schema: roles.schema, appUrl: urlFor(roles.app), ownerUrl: urlFor(roles.owner), adminUrl: urlFor(undefined) };
+  return {
+    schema: roles.schema,
+    appUrl: urlFor(roles.app),
+    ownerUrl: urlFor(roles.owner),
+    adminUrl: urlFor(undefined),
+  };
 }

@@ -1,7 +1,11 @@
 /** The JSON body of a GraphQL response. */
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+  errors?: {
+    message: string;
+    path?: (string | number)[];
+    extensions?: { code?: string; [key: string]: unknown };
+  }[];
 }
 
 /** Posts a GraphQL operation to `url` and returns the HTTP status and parsed body. */

@@ -12,7 +12,10 @@ export interface TestIssuer {
   issuer: string;
   audience: string;
   /** Signs an access token; claims default to a doctor-like user of `tid`. */
-  sign(claims: Partial<AccessTokenClaims> & { tid?: string }, options?: { expiresInSeconds?: number }): Promise<string>;
+  sign(
+    claims: Partial<AccessTokenClaims> & { tid?: string },
+    options?: { expiresInSeconds?: number },
+  ): Promise<string>;
   stop(): Promise<void>;
 }
 

@@ -30,8 +30,50 @@ const patientCount = positive(options.patients, '--patients');
 const clientCount = positive(options.clients, '--clients');
 const requestsPerClient = positive(options.requests, '--requests');
 
-const GIVEN = ['María', 'José', 'Anna', 'Jean', 'Zoë', 'Mohammed', 'Aiko', 'Olga', 'Chidi', 'Søren', 'Liam', 'Noor', 'Ana', 'Luis', 'Priya', 'Mateo', 'Chloé', 'Ivan', 'Fatima', 'Kenji'];
-const FAMILY = ['García', 'Müller', "O'Brien", 'Nguyễn', 'Smith', 'Kowalski', 'Johansson', 'Pérez', 'Rossi', 'Öztürk', 'Dubois', 'Silva', 'Tanaka', 'Okafor', 'Ivanova', 'Larsen', 'Novák', 'Haddad', 'Fernández', 'Łukasik'];
+const GIVEN = [
+  'María',
+  'José',
+  'Anna',
+  'Jean',
+  'Zoë',
+  'Mohammed',
+  'Aiko',
+  'Olga',
+  'Chidi',
+  'Søren',
+  'Liam',
+  'Noor',
+  'Ana',
+  'Luis',
+  'Priya',
+  'Mateo',
+  'Chloé',
+  'Ivan',
+  'Fatima',
+  'Kenji',
+];
+const FAMILY = [
+  'García',
+  'Müller',
+  "O'Brien",
+  'Nguyễn',
+  'Smith',
+  'Kowalski',
+  'Johansson',
+  'Pérez',
+  'Rossi',
+  'Öztürk',
+  'Dubois',
+  'Silva',
+  'Tanaka',
+  'Okafor',
+  'Ivanova',
+  'Larsen',
+  'Novák',
+  'Haddad',
+  'Fernández',
+  'Łukasik',
+];
 const PHONE_PREFIXES = ['1555', '44207946', '3461234', '4930123'];
 const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'to', 'ne', 'su', 'vi', 'de', 'gu', 'ba', 'ri', 'zo', 'fe', 'ha'];
 
@@ -45,17 +87,25 @@ function familyOf(index: number): string {
 }
 
 function madeUpName(code: number): string {
-  const name = [code % 15, Math.floor(code / 15) % 15, Math.floor(code / 225) % 15].map((syllable) => SYLLABLES[syllable]).join('');
+  const name = [code % 15, Math.floor(code / 15) % 15, Math.floor(code / 225) % 15]
+    .map((syllable) => SYLLABLES[syllable])
+    .join('');
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 /** Searches per kind; each client picks queries from its kind's list in turn. */
 const QUERIES: Record<string, (index: number) => string> = {
-  'common fragment': (index) => ['garc', 'ller', 'brie', 'kowal', 'johan', 'ssi', 'dubo', 'tanak'][index % 8]!,
+  'common fragment': (index) =>
+    ['garc', 'ller', 'brie', 'kowal', 'johan', 'ssi', 'dubo', 'tanak'][index % 8]!,
   'rare name': (index) => madeUpName((index * 7919) % 3375).toLowerCase(),
-  'rare fragment': (index) => madeUpName((index * 7919) % 3375).toLowerCase().slice(1, 5),
-  'given and family': (index) => ['maria garcia', 'jose muller', 'anna smith', 'zoe obrien', 'luis perez'][index % 5]!,
-  'phone with +': (index) => `+${PHONE_PREFIXES[index % PHONE_PREFIXES.length]} ${String(index % 100).padStart(2, '0')}`,
+  'rare fragment': (index) =>
+    madeUpName((index * 7919) % 3375)
+      .toLowerCase()
+      .slice(1, 5),
+  'given and family': (index) =>
+    ['maria garcia', 'jose muller', 'anna smith', 'zoe obrien', 'luis perez'][index % 5]!,
+  'phone with +': (index) =>
+    `+${PHONE_PREFIXES[index % PHONE_PREFIXES.length]} ${String(index % 100).padStart(2, '0')}`,
   'phone digits': (index) => String(1_000_000 + ((index * 7919) % patientCount)).slice(1, 7),
   'MRN exact': (index) => formatMrn(1 + ((index * 7919) % patientCount)),
   'MRN prefix': (index) => formatMrn(1 + ((index * 7919) % patientCount)).slice(0, 8),
@@ -64,7 +114,8 @@ const QUERIES: Record<string, (index: number) => string> = {
 
 function positive(value: string, name: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name} must be a positive integer, got ${value}.`);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new Error(`${name} must be a positive integer, got ${value}.`);
   return parsed;
 }
 
@@ -75,9 +126,24 @@ async function insertPatients(appUrl: string, tenantId: string): Promise<void> {
   try {
     const batchSize = 5_000;
     for (let start = 0; start < patientCount; start += batchSize) {
-      const columns: Record<string, unknown[]> = { id: [], mrn: [], given: [], family: [], sex: [], birth: [], phone: [], digits: [], search: [], familyKey: [], givenKey: [] };
+      const columns: Record<string, unknown[]> = {
+        id: [],
+        mrn: [],
+        given: [],
+        family: [],
+        sex: [],
+        birth: [],
+        phone: [],
+        digits: [],
+        search: [],
+        familyKey: [],
+        givenKey: [],
+      };
       for (let index = start; index < Math.min(start + batchSize, patientCount); index++) {
-        const given = [GIVEN[index % GIVEN.length]!, ...(index % 3 === 0 ? [GIVEN[(index * 7) % GIVEN.length]!] : [])];
+        const given = [
+          GIVEN[index % GIVEN.length]!,
+          ...(index % 3 === 0 ? [GIVEN[(index * 7) % GIVEN.length]!] : []),
+        ];
         const family = familyOf(index);
         const mrn = formatMrn(index + 1);
         const prefix = PHONE_PREFIXES[index % PHONE_PREFIXES.length]!;
@@ -88,7 +154,9 @@ async function insertPatients(appUrl: string, tenantId: string): Promise<void> {
         columns.given!.push(JSON.stringify(given));
         columns.family!.push(family);
         columns.sex!.push(index % 2 ? 'FEMALE' : 'MALE');
-        columns.birth!.push(`${1930 + (index % 90)}-${String(1 + (index % 12)).padStart(2, '0')}-${String(1 + (index % 28)).padStart(2, '0')}`);
+        columns.birth!.push(
+          `${1930 + (index % 90)}-${String(1 + (index % 12)).padStart(2, '0')}-${String(1 + (index % 28)).padStart(2, '0')}`,
+        );
         columns.phone!.push(phone);
         columns.digits!.push(phoneDigits);
         columns.search!.push(searchTextOf({ given, family, mrn, phoneDigits }));
@@ -105,12 +173,25 @@ async function insertPatients(appUrl: string, tenantId: string): Promise<void> {
          select $1, id, mrn, given::jsonb, family, sex, birth::date, phone, digits, search, family_key, given_key, now(), now()
          from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
            as batch (id, mrn, given, family, sex, birth, phone, digits, search, family_key, given_key)`,
-        [tenantId, columns.id, columns.mrn, columns.given, columns.family, columns.sex, columns.birth, columns.phone, columns.digits, columns.search, columns.familyKey, columns.givenKey],
+        [
+          tenantId,
+          columns.id,
+          columns.mrn,
+          columns.given,
+          columns.family,
+          columns.sex,
+          columns.birth,
+          columns.phone,
+          columns.digits,
+          columns.search,
+          columns.familyKey,
+          columns.givenKey,
+        ],
       );
-      await client.query('insert into clinical.mrn_counters (tenant_id, last_value) values ($1, $2) on conflict (tenant_id) do update set last_value = excluded.last_value', [
-        tenantId,
-        Math.min(start + batchSize, patientCount),
-      ]);
+      await client.query(
+        'insert into clinical.mrn_counters (tenant_id, last_value) values ($1, $2) on conflict (tenant_id) do update set last_value = excluded.last_value',
+        [tenantId, Math.min(start + batchSize, patientCount)],
+      );
       await client.query('commit');
     }
   } finally {
@@ -142,7 +223,11 @@ function percentile(sorted: number[], fraction: number): number {
 }
 
 /** Runs every client's bounded loop of one kind of search and returns the latencies in milliseconds. */
-async function measure(harness: ClinicalHarness, token: string, query: (index: number) => string): Promise<{ latencies: number[]; errors: number; totals: number[] }> {
+async function measure(
+  harness: ClinicalHarness,
+  token: string,
+  query: (index: number) => string,
+): Promise<{ latencies: number[]; errors: number; totals: number[] }> {
   const latencies: number[] = [];
   const totals: number[] = [];
   let errors = 0;
@@ -152,14 +237,17 @@ async function measure(harness: ClinicalHarness, token: string, query: (index: n
       for (let request = 0; request < requestsPerClient; request++) {
         const search = query(client * requestsPerClient + request);
         const started = performance.now();
-        const { body } = await harness.graphql<{ patients: { totalCount: number } }>(SEARCH_PATIENTS, { search, first: 20 }, token);
+        const { body } = await harness.graphql<{ patients: { totalCount: number } }>(
+          SEARCH_PATIENTS,
+          { search, first: 20 },
+          token,
+        );
         latencies.push(performance.now() - started);
         if (body.errors) {
           errors++;
           if (!reported) console.error(`Search ${JSON.stringify(search)} failed: ${body.errors[0]?.message}`);
           reported = true;
-        }
-        else totals.push(body.data?.patients.totalCount ?? 0);
+        } else totals.push(body.data?.patients.totalCount ?? 0);
       }
     }),
   );
@@ -181,8 +269,13 @@ try {
   await explainFragmentSearch(harness.database.appUrl, tenantId);
 
   // The run takes minutes, longer than the test issuer's default token lifetime.
-  const token = await harness.issuer.sign({ tid: tenantId, perms: ['patient:read'] }, { expiresInSeconds: 3600 });
-  console.log(`\n${clientCount} concurrent clients, ${requestsPerClient} requests each per kind, first: 20 (milliseconds):`);
+  const token = await harness.issuer.sign(
+    { tid: tenantId, perms: ['patient:read'] },
+    { expiresInSeconds: 3600 },
+  );
+  console.log(
+    `\n${clientCount} concurrent clients, ${requestsPerClient} requests each per kind, first: 20 (milliseconds):`,
+  );
   console.log('kind                 p50      p95      p99   errors  median matches');
   for (const [kind, query] of Object.entries(QUERIES)) {
     // An unmeasured pass first fills the connection pool and PostgreSQL's cache.
@@ -190,7 +283,9 @@ try {
     const { latencies, errors, totals } = await measure(harness, token, query);
     const matches = totals.sort((a, b) => a - b)[Math.floor(totals.length / 2)] ?? 0;
     const cells = [0.5, 0.95, 0.99].map((fraction) => percentile(latencies, fraction).toFixed(1).padStart(8));
-    console.log(`${kind.padEnd(18)}${cells.join(' ')} ${String(errors).padStart(8)} ${String(matches).padStart(15)}`);
+    console.log(
+      `${kind.padEnd(18)}${cells.join(' ')} ${String(errors).padStart(8)} ${String(matches).padStart(15)}`,
+    );
   }
 } finally {
   if (!options.keep) {

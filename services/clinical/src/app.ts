@@ -1,4 +1,11 @@
-import { createLogger, createOrm, createTokenVerifier, scalarResolvers, startSubgraphServer, type Logger } from '@hms/service-kit';
+import {
+  createLogger,
+  createOrm,
+  createTokenVerifier,
+  scalarResolvers,
+  startSubgraphServer,
+  type Logger,
+} from '@hms/service-kit';
 import type { ClinicalConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
@@ -19,7 +26,10 @@ export interface RunningClinical {
 }
 
 /** Starts the clinical subgraph: the ORM on the app role, then the GraphQL server. */
-export async function startClinical(config: ClinicalConfig, options: StartClinicalOptions = {}): Promise<RunningClinical> {
+export async function startClinical(
+  config: ClinicalConfig,
+  options: StartClinicalOptions = {},
+): Promise<RunningClinical> {
   const logger = options.logger ?? createLogger('clinical');
   const orm = await createOrm({
     clientUrl: config.HMS_DATABASE_URL,
@@ -41,7 +51,11 @@ export async function startClinical(config: ClinicalConfig, options: StartClinic
       host: options.host,
       typeDefs: loadTypeDefs(),
       resolvers: { ...scalarResolvers, ...patientResolvers(orm) },
-      verifyToken: createTokenVerifier({ jwksUrl: config.HMS_JWKS_URL, issuer: config.HMS_JWT_ISSUER, audience: config.HMS_JWT_AUDIENCE }),
+      verifyToken: createTokenVerifier({
+        jwksUrl: config.HMS_JWKS_URL,
+        issuer: config.HMS_JWT_ISSUER,
+        audience: config.HMS_JWT_AUDIENCE,
+      }),
       logger,
       production: config.HMS_ENV === 'production',
       readiness: { database: () => orm.em.fork().getConnection().execute('select 1') },

@@ -9,7 +9,11 @@ const shape = {
 };
 
 test('loadConfig parses valid variables', () => {
-  const config = loadConfig(shape, { HMS_PORT: '4002', HMS_REDIS_URL: 'redis://127.0.0.1:6379', HMS_BROKERS: 'a:1, b:2' });
+  const config = loadConfig(shape, {
+    HMS_PORT: '4002',
+    HMS_REDIS_URL: 'redis://127.0.0.1:6379',
+    HMS_BROKERS: 'a:1, b:2',
+  });
   assert.equal(config.HMS_PORT, 4002);
   assert.deepEqual(config.HMS_BROKERS, ['a:1', 'b:2']);
 });

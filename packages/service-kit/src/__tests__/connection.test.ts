@@ -9,8 +9,14 @@ test('cursor round trip keeps the key', () => {
 });
 
 test('tampered cursor is bad input', () => {
-  assert.throws(() => decodeCursor('not-a-cursor', 3), (error: GraphQLError) => error.extensions.code === 'BAD_USER_INPUT');
-  assert.throws(() => decodeCursor(encodeCursor(['a']), 3), (error: GraphQLError) => error.extensions.code === 'BAD_USER_INPUT');
+  assert.throws(
+    () => decodeCursor('not-a-cursor', 3),
+    (error: GraphQLError) => error.extensions.code === 'BAD_USER_INPUT',
+  );
+  assert.throws(
+    () => decodeCursor(encodeCursor(['a']), 3),
+    (error: GraphQLError) => error.extensions.code === 'BAD_USER_INPUT',
+  );
 });
 
 test('pageSize enforces the maximum', () => {

@@ -26,7 +26,10 @@ test('valid token yields its claims', async () => {
 
 test('wrong audience is rejected', async () => {
   const token = await issuer.sign({ tid: 't', aud: 'another-api' });
-  await assert.rejects(verifier()(token), (error: TokenRejectedError) => error.reason === 'claim aud is invalid');
+  await assert.rejects(
+    verifier()(token),
+    (error: TokenRejectedError) => error.reason === 'claim aud is invalid',
+  );
 });
 
 test('expired token is rejected', async () => {
@@ -37,7 +40,19 @@ test('expired token is rejected', async () => {
 test('unsigned alg none token is rejected', async () => {
   const now = Math.floor(Date.now() / 1000);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const payload = { iss: issuer.issuer, aud: issuer.audience, sub: 'u', tid: 't', sid: 's', jti: 'j', typ: 'user', roles: [], perms: [], iat: now, exp: now + 60 };
+  const payload = {
+    iss: issuer.issuer,
+    aud: issuer.audience,
+    sub: 'u',
+    tid: 't',
+    sid: 's',
+    jti: 'j',
+    typ: 'user',
+    roles: [],
+    perms: [],
+    iat: now,
+    exp: now + 60,
+  };
   const token = `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.`;
   await assert.rejects(verifier()(token), TokenRejectedError);
 });
@@ -52,6 +67,10 @@ test('token without tenant is rejected unless platform', async () => {
 
 test('unreachable JWKS is a temporary rejection', async () => {
   const token = await issuer.sign({ tid: 't' });
-  const unreachable = createTokenVerifier({ jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', issuer: issuer.issuer, audience: issuer.audience });
+  const unreachable = createTokenVerifier({
+    jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+  });
   await assert.rejects(unreachable(token), (error: TokenRejectedError) => error.temporary === true);
 });

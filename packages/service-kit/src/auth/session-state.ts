@@ -25,8 +25,14 @@ export async function writeTenantStatus(redis: Redis, tenantId: string, status: 
   await redis.set(sessionStateKeys.tenantStatus(tenantId), status);
 }
 
-export async function isSessionRevoked(redis: Redis, tenantId: string | undefined, sessionId: string): Promise<boolean> {
-  const key = tenantId ? sessionStateKeys.revokedSession(tenantId, sessionId) : sessionStateKeys.revokedPlatformSession(sessionId);
+export async function isSessionRevoked(
+  redis: Redis,
+  tenantId: string | undefined,
+  sessionId: string,
+): Promise<boolean> {
+  const key = tenantId
+    ? sessionStateKeys.revokedSession(tenantId, sessionId)
+    : sessionStateKeys.revokedPlatformSession(sessionId);
   return (await redis.exists(key)) === 1;
 }
 
@@ -36,6 +42,8 @@ export async function markSessionRevoked(
   sessionId: string,
   ttlSeconds: number,
 ): Promise<void> {
-  const key = tenantId ? sessionStateKeys.revokedSession(tenantId, sessionId) : sessionStateKeys.revokedPlatformSession(sessionId);
+  const key = tenantId
+    ? sessionStateKeys.revokedSession(tenantId, sessionId)
+    : sessionStateKeys.revokedPlatformSession(sessionId);
   await redis.set(key, '1', 'EX', ttlSeconds);
 }

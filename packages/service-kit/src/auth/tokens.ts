@@ -94,13 +94,15 @@ function isKeyFetchFailure(error: unknown): boolean {
 
 function describeRejection(error: unknown): string {
   if (error instanceof TokenRejectedError) return error.reason;
-  if (error instanceof joseErrors.JWKSTimeout || isKeyFetchFailure(error)) return 'signing keys could not be fetched';
+  if (error instanceof joseErrors.JWKSTimeout || isKeyFetchFailure(error))
+    return 'signing keys could not be fetched';
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is invalid`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'signature algorithm not allowed';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no matching signing key';
-  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) return 'malformed token';
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid)
+    return 'malformed token';
   if (error instanceof joseErrors.JOSEError) return error.code;
   return 'verification failed';
 }

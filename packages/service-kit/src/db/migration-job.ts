@@ -12,7 +12,10 @@ import { provisionServiceDatabase } from './provision.js';
  */
 export async function runMigrationJob(
   service: string,
-  options: Pick<OrmOptions, 'entities' | 'migrations'> & { extensions?: string[]; leakproofFunctions?: string[] },
+  options: Pick<OrmOptions, 'entities' | 'migrations'> & {
+    extensions?: string[];
+    leakproofFunctions?: string[];
+  },
 ): Promise<void> {
   const logger = createLogger(`${service}-migrations`);
   const config = loadConfig({

@@ -34,7 +34,10 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     ensureDatabase: false,
     migrations: {
       tableName: 'mikro_orm_migrations',
-      migrationsList: (options.migrations ?? []).map((migration) => ({ name: migration.name, class: migration })),
+      migrationsList: (options.migrations ?? []).map((migration) => ({
+        name: migration.name,
+        class: migration,
+      })),
       transactional: true,
       allOrNothing: true,
       snapshot: false,
@@ -61,7 +64,10 @@ export async function inTenantTransaction<T>(
   tenantId: string,
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
-  if (!tenantId) throw new Error('inTenantTransaction needs a tenant id; background work must take it from the event or row.');
+  if (!tenantId)
+    throw new Error(
+      'inTenantTransaction needs a tenant id; background work must take it from the event or row.',
+    );
   const em = orm.em.fork({ clear: true });
   em.setFilterParams(TENANT_FILTER, { tenantId });
   return em.transactional(async (tx) => {
@@ -71,6 +77,9 @@ export async function inTenantTransaction<T>(
 }
 
 /** Runs `work` in a transaction that belongs to no tenant, for tables without tenant_id. */
-export async function inPlatformTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export async function inPlatformTransaction<T>(
+  orm: MikroORM,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
   return orm.em.fork({ clear: true }).transactional(async (tx) => work(tx));
 }

@@ -41,7 +41,9 @@ export async function provisionServiceDatabase(options: ProvisionOptions): Promi
     }
     for (const role of [roles.owner, roles.app]) {
       await admin
-        .query(`do $$ begin if not exists (select from pg_roles where rolname = ${pg.escapeLiteral(role)}) then create role ${ident(role)} login nosuperuser nobypassrls nocreatedb nocreaterole; end if; end $$`)
+        .query(
+          `do $$ begin if not exists (select from pg_roles where rolname = ${pg.escapeLiteral(role)}) then create role ${ident(role)} login nosuperuser nobypassrls nocreatedb nocreaterole; end if; end $$`,
+        )
         .catch((error: { code?: string }) => {
           if (error.code !== '23505' && error.code !== '42710') throw error;
         });
@@ -56,14 +58,20 @@ export async function provisionServiceDatabase(options: ProvisionOptions): Promi
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    await client.query(`grant connect on database ${ident(options.database)} to ${ident(roles.owner)}, ${ident(roles.app)}`);
-    await client.query(`create schema if not exists ${ident(roles.schema)} authorization ${ident(roles.owner)}`);
+    await client.query(
+      `grant connect on database ${ident(options.database)} to ${ident(roles.owner)}, ${ident(roles.app)}`,
+    );
+    await client.query(
+      `create schema if not exists ${ident(roles.schema)} authorization ${ident(roles.owner)}`,
+    );
     for (const extension of options.extensions ?? []) {
       await client.query(`create extension if not exists ${ident(extension)} with schema public`);
     }
     for (const signature of options.leakproofFunctions ?? []) {
       if (!/^[a-z_][a-z0-9_.]*\([a-z0-9_, ]*\)$/.test(signature)) {
-        throw new Error(`Invalid function signature ${JSON.stringify(signature)}: expected a form like pg_catalog.textlike(text, text).`);
+        throw new Error(
+          `Invalid function signature ${JSON.stringify(signature)}: expected a form like pg_catalog.textlike(text, text).`,
+        );
       }
       await client.query(`alter function ${signature} leakproof`);
     }
@@ -74,8 +82,12 @@ export async function provisionServiceDatabase(options: ProvisionOptions): Promi
     await client.query(
       `alter default privileges for role ${ident(roles.owner)} in schema ${ident(roles.schema)} grant usage, select on sequences to ${ident(roles.app)}`,
     );
-    await client.query(`alter role ${ident(roles.app)} in database ${ident(options.database)} set search_path = ${ident(roles.schema)}`);
-    await client.query(`alter role ${ident(roles.owner)} in database ${ident(options.database)} set search_path = ${ident(roles.schema)}`);
+    await client.query(
+      `alter role ${ident(roles.app)} in database ${ident(options.database)} set search_path = ${ident(roles.schema)}`,
+    );
+    await client.query(
+      `alter role ${ident(roles.owner)} in database ${ident(options.database)} set search_path = ${ident(roles.schema)}`,
+    );
   } finally {
     await client.end();
   }

@@ -11,7 +11,9 @@ export interface ServiceDatabaseRoles {
 
 export function serviceDatabaseRoles(service: string): ServiceDatabaseRoles {
   if (!/^[a-z][a-z0-9_]*$/.test(service)) {
-    throw new Error(`Invalid service name ${JSON.stringify(service)}: use lowercase letters, digits and underscores.`);
+    throw new Error(
+      `Invalid service name ${JSON.stringify(service)}: use lowercase letters, digits and underscores.`,
+    );
   }
   return { schema: service, owner: `hms_${service}_owner`, app: `hms_${service}_app` };
 }

@@ -21,7 +21,9 @@ export interface Connection<T> {
 export function pageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw HmsError.badUserInput([{ field: 'first', message: `must be an integer from 0 to ${MAX_PAGE_SIZE}` }]);
+    throw HmsError.badUserInput([
+      { field: 'first', message: `must be an integer from 0 to ${MAX_PAGE_SIZE}` },
+    ]);
   }
   return first;
 }
@@ -32,11 +34,18 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 }
 
 /** Decodes a cursor made by encodeCursor and checks that it has `length` parts. */
-export function decodeCursor(cursor: string | null | undefined, length: number): (string | number)[] | undefined {
+export function decodeCursor(
+  cursor: string | null | undefined,
+  length: number,
+): (string | number)[] | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === length && key.every((part) => typeof part === 'string' || typeof part === 'number')) {
+    if (
+      Array.isArray(key) &&
+      key.length === length &&
+      key.every((part) => typeof part === 'string' || typeof part === 'number')
+    ) {
       return key;
     }
   } catch {

@@ -32,7 +32,10 @@ export function requirePermission(context: SubgraphContext, permission: string):
 /** Returns the caller's tenant id; platform operators hold none and are refused tenant data. */
 export function requireTenant(context: SubgraphContext): string {
   const tenantId = requirePrincipal(context).tenantId;
-  if (!tenantId) throw HmsError.forbiddenBecause('This operation needs a tenant user; platform operators cannot use tenant data.');
+  if (!tenantId)
+    throw HmsError.forbiddenBecause(
+      'This operation needs a tenant user; platform operators cannot use tenant data.',
+    );
   return tenantId;
 }
 

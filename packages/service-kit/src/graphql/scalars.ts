@@ -31,14 +31,22 @@ export const LocalDateScalar = new GraphQLScalarType<string, string>({
 
 function parseDateTime(value: unknown): Date {
   // An explicit offset is required so that a client's local time is never taken for UTC.
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new GraphQLError(`DateTime must be ISO 8601 with a time zone offset, got ${JSON.stringify(value)}.`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  ) {
+    throw new GraphQLError(
+      `DateTime must be ISO 8601 with a time zone offset, got ${JSON.stringify(value)}.`,
+      {
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real instant.`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real instant.`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return date;
 }

@@ -113,7 +113,10 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   };
 }
 
-async function buildContext(header: (name: string) => string | undefined, options: SubgraphServerOptions): Promise<SubgraphContext> {
+async function buildContext(
+  header: (name: string) => string | undefined,
+  options: SubgraphServerOptions,
+): Promise<SubgraphContext> {
   const requestContext = getRequestContext();
   const context: SubgraphContext = {
     requestId: requestContext.requestId,
@@ -131,7 +134,9 @@ async function buildContext(header: (name: string) => string | undefined, option
   try {
     const claims = await options.verifyToken(token);
     if (claims.typ === 'platform' && !options.acceptPlatformTokens) {
-      context.rejection = HmsError.forbiddenBecause('Platform operators cannot use this service; it holds tenant data.');
+      context.rejection = HmsError.forbiddenBecause(
+        'Platform operators cannot use this service; it holds tenant data.',
+      );
       return context;
     }
     context.principal = new Principal(claims);
@@ -190,7 +195,11 @@ function outcomeMetricsPlugin(counter: client.Counter<'outcome'>): ApolloServerP
 }
 
 /** Keeps HMS and client-input codes, and masks anything unexpected in production after logging it. */
-function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown, options: SubgraphServerOptions): GraphQLFormattedError {
+function formatSubgraphError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: SubgraphServerOptions,
+): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (original instanceof HmsError) return formatted;
 

@@ -10,7 +10,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 function withTimeout(promise: Promise<unknown>, name: string): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${name} did not answer within ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -19,7 +22,12 @@ function withTimeout(promise: Promise<unknown>, name: string): Promise<unknown> 
  * Mounts `/healthz` (the process is alive), `/readyz` (every dependency answers; 503 and the failing
  * names otherwise) and `/metrics` (Prometheus text format).
  */
-export function mountOperationalRoutes(app: Express, checks: ReadinessChecks, logger: Logger, registry: client.Registry): void {
+export function mountOperationalRoutes(
+  app: Express,
+  checks: ReadinessChecks,
+  logger: Logger,
+  registry: client.Registry,
+): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -35,7 +43,10 @@ export function mountOperationalRoutes(app: Express, checks: ReadinessChecks, lo
         } catch (error) {
           ready = false;
           results[name] = 'unavailable';
-          logger.warn({ err: error, dependency: name }, 'Readiness check failed; the service reports not ready.');
+          logger.warn(
+            { err: error, dependency: name },
+            'Readiness check failed; the service reports not ready.',
+          );
         }
       }),
     );

@@ -1,7 +1,15 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-export const GUARDIAN_RELATIONSHIPS = ['MOTHER', 'FATHER', 'PARENT', 'LEGAL_GUARDIAN', 'GRANDPARENT', 'SIBLING', 'OTHER'] as const;
+export const GUARDIAN_RELATIONSHIPS = [
+  'MOTHER',
+  'FATHER',
+  'PARENT',
+  'LEGAL_GUARDIAN',
+  'GRANDPARENT',
+  'SIBLING',
+  'OTHER',
+] as const;
 export type GuardianRelationship = (typeof GUARDIAN_RELATIONSHIPS)[number];
 
 /** A person responsible for a patient, required while the patient is a minor. */

@@ -1,7 +1,14 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-export const IDENTIFIER_TYPES = ['NATIONAL_ID', 'PASSPORT', 'DRIVER_LICENSE', 'INSURANCE', 'EXTERNAL', 'OTHER'] as const;
+export const IDENTIFIER_TYPES = [
+  'NATIONAL_ID',
+  'PASSPORT',
+  'DRIVER_LICENSE',
+  'INSURANCE',
+  'EXTERNAL',
+  'OTHER',
+] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
 /** An identifier issued to a patient by some authority; (system, value) is unique within a tenant. */

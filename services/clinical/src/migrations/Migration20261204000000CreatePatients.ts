@@ -38,10 +38,16 @@ export class Migration20261204000000CreatePatients extends Migration {
         constraint patients_tenant_id_mrn_key unique (tenant_id, mrn)
       )`);
     // btree_gin puts tenant_id into the trigram index, so a fragment search reads one tenant's entries.
-    this.addSql('create index patients_tenant_id_search_text_idx on clinical.patients using gin (tenant_id, search_text public.gin_trgm_ops)');
-    this.addSql('create index patients_tenant_id_phone_digits_idx on clinical.patients (tenant_id, phone_digits)');
+    this.addSql(
+      'create index patients_tenant_id_search_text_idx on clinical.patients using gin (tenant_id, search_text public.gin_trgm_ops)',
+    );
+    this.addSql(
+      'create index patients_tenant_id_phone_digits_idx on clinical.patients (tenant_id, phone_digits)',
+    );
     // Serves the list without search and its keyset pagination, in the order of the connection.
-    this.addSql('create index patients_tenant_id_sort_idx on clinical.patients (tenant_id, family_key, given_key, id)');
+    this.addSql(
+      'create index patients_tenant_id_sort_idx on clinical.patients (tenant_id, family_key, given_key, id)',
+    );
 
     this.addSql(`
       create table clinical.patient_identifiers (
@@ -57,7 +63,9 @@ export class Migration20261204000000CreatePatients extends Migration {
         constraint patient_identifiers_patient_fkey foreign key (tenant_id, patient_id)
           references clinical.patients (tenant_id, id) on delete cascade
       )`);
-    this.addSql('create index patient_identifiers_tenant_id_patient_id_idx on clinical.patient_identifiers (tenant_id, patient_id)');
+    this.addSql(
+      'create index patient_identifiers_tenant_id_patient_id_idx on clinical.patient_identifiers (tenant_id, patient_id)',
+    );
 
     this.addSql(`
       create table clinical.patient_guardians (
@@ -77,7 +85,9 @@ export class Migration20261204000000CreatePatients extends Migration {
         constraint patient_guardians_patient_fkey foreign key (tenant_id, patient_id)
           references clinical.patients (tenant_id, id) on delete cascade
       )`);
-    this.addSql('create index patient_guardians_tenant_id_patient_id_idx on clinical.patient_guardians (tenant_id, patient_id)');
+    this.addSql(
+      'create index patient_guardians_tenant_id_patient_id_idx on clinical.patient_guardians (tenant_id, patient_id)',
+    );
 
     this.addSql(`
       create table clinical.mrn_counters (
@@ -92,7 +102,13 @@ export class Migration20261204000000CreatePatients extends Migration {
         updated_at timestamptz not null default now()
       )`);
 
-    for (const table of ['patients', 'patient_identifiers', 'patient_guardians', 'mrn_counters', 'tenant_settings']) {
+    for (const table of [
+      'patients',
+      'patient_identifiers',
+      'patient_guardians',
+      'mrn_counters',
+      'tenant_settings',
+    ]) {
       for (const statement of tenantIsolationSql(`clinical.${table}`)) this.addSql(statement);
     }
   }

@@ -33,6 +33,11 @@ export function ageReferenceDate(deceasedAt: Date | null, now: Date): string {
 }
 
 /** Tells whether a patient is younger than the age of majority on the reference date. */
-export function isMinor(birthDate: string, ageOfMajority: number, deceasedAt: Date | null, now: Date): boolean {
+export function isMinor(
+  birthDate: string,
+  ageOfMajority: number,
+  deceasedAt: Date | null,
+  now: Date,
+): boolean {
   return ageInYears(birthDate, ageReferenceDate(deceasedAt, now)) < ageOfMajority;
 }

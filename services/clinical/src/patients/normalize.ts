@@ -4,7 +4,17 @@
  */
 
 /** Letters that compatibility decomposition leaves whole, written the way people type them without accents. */
-const LETTER_FOLDS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ł: 'l', ı: 'i', þ: 'th', ð: 'd' };
+const LETTER_FOLDS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  đ: 'd',
+  ł: 'l',
+  ı: 'i',
+  þ: 'th',
+  ð: 'd',
+};
 
 /**
  * Folds text for matching: lower case, accents and other combining marks removed ("José" and "JOSE"
@@ -22,7 +32,12 @@ export function foldText(value: string): string {
 }
 
 /** Builds the search text of a patient: the parts search matches, folded and joined by spaces. */
-export function searchTextOf(parts: { given: string[]; family: string; mrn: string; phoneDigits: string | null }): string {
+export function searchTextOf(parts: {
+  given: string[];
+  family: string;
+  mrn: string;
+  phoneDigits: string | null;
+}): string {
   const words = [...parts.given, parts.family].map(foldText);
   words.push(parts.mrn.toLowerCase());
   if (parts.phoneDigits) words.push(parts.phoneDigits);
@@ -30,7 +45,10 @@ export function searchTextOf(parts: { given: string[]; family: string; mrn: stri
 }
 
 /** Builds the sort keys of the patient list, so "Müller" sorts with "Muller" whatever the database's locale. */
-export function sortKeysOf(name: { given: string[]; family: string }): { familyKey: string; givenKey: string } {
+export function sortKeysOf(name: { given: string[]; family: string }): {
+  familyKey: string;
+  givenKey: string;
+} {
   return { familyKey: foldText(name.family), givenKey: foldText(name.given.join(' ')) };
 }
 

@@ -1,5 +1,14 @@
 import DataLoader from 'dataloader';
-import { HmsError, inTenantTransaction, isUuid, memoize, requirePermission, requireTenant, type MikroORM, type SubgraphContext } from '@hms/service-kit';
+import {
+  HmsError,
+  inTenantTransaction,
+  isUuid,
+  memoize,
+  requirePermission,
+  requireTenant,
+  type MikroORM,
+  type SubgraphContext,
+} from '@hms/service-kit';
 import type { RegisterPatientInput, UpdatePatientInput } from './inputs.js';
 import { searchPatients, type SearchArguments } from './search.js';
 import { loadPatients, patientIdByIdentifier, registerPatient, updatePatient } from './store.js';
@@ -49,26 +58,44 @@ export function patientResolvers(orm: MikroORM) {
         return inTenantTransaction(orm, tenantId, (em) => searchPatients(em, tenantId, args, new Date()));
       },
 
-      patientByIdentifier: async (_: unknown, args: { system: string; value: string }, context: SubgraphContext) => {
+      patientByIdentifier: async (
+        _: unknown,
+        args: { system: string; value: string },
+        context: SubgraphContext,
+      ) => {
         requirePermission(context, PATIENT_READ);
         const tenantId = requireTenant(context);
-        const id = await inTenantTransaction(orm, tenantId, (em) => patientIdByIdentifier(em, args.system.trim(), args.value.trim()));
+        const id = await inTenantTransaction(orm, tenantId, (em) =>
+          patientIdByIdentifier(em, args.system.trim(), args.value.trim()),
+        );
         return id ? loaderOf(context, tenantId).load(id) : null;
       },
     },
 
     Mutation: {
-      registerPatient: async (_: unknown, args: { input: RegisterPatientInput }, context: SubgraphContext) => {
+      registerPatient: async (
+        _: unknown,
+        args: { input: RegisterPatientInput },
+        context: SubgraphContext,
+      ) => {
         requirePermission(context, PATIENT_WRITE);
         const tenantId = requireTenant(context);
-        return inTenantTransaction(orm, tenantId, (em) => registerPatient(em, tenantId, args.input, new Date()));
+        return inTenantTransaction(orm, tenantId, (em) =>
+          registerPatient(em, tenantId, args.input, new Date()),
+        );
       },
 
-      updatePatient: async (_: unknown, args: { id: string; input: UpdatePatientInput }, context: SubgraphContext) => {
+      updatePatient: async (
+        _: unknown,
+        args: { id: string; input: UpdatePatientInput },
+        context: SubgraphContext,
+      ) => {
         requirePermission(context, PATIENT_WRITE);
         const tenantId = requireTenant(context);
         assertId(args.id, 'id');
-        return inTenantTransaction(orm, tenantId, (em) => updatePatient(em, tenantId, args.id, args.input, new Date()));
+        return inTenantTransaction(orm, tenantId, (em) =>
+          updatePatient(em, tenantId, args.id, args.input, new Date()),
+        );
       },
     },
 

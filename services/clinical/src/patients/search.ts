@@ -1,4 +1,13 @@
-import { decodeCursor, encodeCursor, HmsError, isUuid, pageSize, toConnection, type Connection, type EntityManager } from '@hms/service-kit';
+import {
+  decodeCursor,
+  encodeCursor,
+  HmsError,
+  isUuid,
+  pageSize,
+  toConnection,
+  type Connection,
+  type EntityManager,
+} from '@hms/service-kit';
 import { Patient } from '../entities/patient.js';
 import { digitsOf, foldText } from './normalize.js';
 import { viewsOf } from './store.js';
@@ -29,7 +38,9 @@ export function planSearch(search: string | null | undefined): SearchPlan {
   const trimmed = (search ?? '').trim();
   if (!trimmed) return { kind: 'all' };
   if (trimmed.length > MAX_SEARCH_LENGTH) {
-    throw HmsError.badUserInput([{ field: 'search', message: `must be at most ${MAX_SEARCH_LENGTH} characters` }]);
+    throw HmsError.badUserInput([
+      { field: 'search', message: `must be at most ${MAX_SEARCH_LENGTH} characters` },
+    ]);
   }
 
   const mrn = /^mrn[-\s]?(\d+)$/i.exec(trimmed);
@@ -37,7 +48,9 @@ export function planSearch(search: string | null | undefined): SearchPlan {
 
   const digits = digitsOf(trimmed);
   if (/^[\d\s().+-]+$/.test(trimmed) && digits.length >= 3) {
-    return trimmed.startsWith('+') ? { kind: 'phone', prefix: digits } : { kind: 'text', fragments: [digits] };
+    return trimmed.startsWith('+')
+      ? { kind: 'phone', prefix: digits }
+      : { kind: 'text', fragments: [digits] };
   }
 
   const fragments = [...new Set(foldText(trimmed).split(' ').filter(Boolean))];
@@ -59,12 +72,20 @@ export interface SearchArguments {
  * given names and id. The cursor is that triple, so a page starts exactly after the previous one even
  * while patients are being registered.
  */
-export async function searchPatients(em: EntityManager, tenantId: string, args: SearchArguments, now: Date): Promise<Connection<PatientView>> {
+export async function searchPatients(
+  em: EntityManager,
+  tenantId: string,
+  args: SearchArguments,
+  now: Date,
+): Promise<Connection<PatientView>> {
   const size = pageSize(args.first);
   const after = afterKey(args.after);
   const where = whereClause(tenantId, planSearch(args.search));
 
-  const counted = await em.execute<{ count: number }[]>(`select count(*)::int as count from clinical.patients where ${where.sql}`, where.params);
+  const counted = await em.execute<{ count: number }[]>(
+    `select count(*)::int as count from clinical.patients where ${where.sql}`,
+    where.params,
+  );
   const count = counted[0]?.count ?? 0;
   if (size === 0) return toConnection([], 0, count, () => '', after !== undefined);
 
@@ -79,7 +100,9 @@ export async function searchPatients(em: EntityManager, tenantId: string, args: 
   const views = await viewsOf(em, patients, now);
   const nodes = patients.map((patient) => views.get(patient.id)!);
 
-  const keyOf = new Map(patients.map((patient) => [patient.id, [patient.familyKey, patient.givenKey, patient.id]]));
+  const keyOf = new Map(
+    patients.map((patient) => [patient.id, [patient.familyKey, patient.givenKey, patient.id]]),
+  );
   return toConnection(nodes, size, count, (node) => encodeCursor(keyOf.get(node.id)!), after !== undefined);
 }
 
@@ -87,7 +110,12 @@ function afterKey(after: string | null | undefined): [string, string, string] | 
   const key = decodeCursor(after, 3);
   if (!key) return undefined;
   const [familyKey, givenKey, id] = key;
-  if (typeof familyKey !== 'string' || typeof givenKey !== 'string' || typeof id !== 'string' || !isUuid(id)) {
+  if (
+    typeof familyKey !== 'string' ||
+    typeof givenKey !== 'string' ||
+    typeof id !== 'string' ||
+    !isUuid(id)
+  ) {
     throw HmsError.badUserInput([{ field: 'after', message: 'is not a cursor returned by this list' }]);
   }
   return [familyKey, givenKey, id];

@@ -6,7 +6,13 @@ import { PatientIdentifier } from '../entities/patient-identifier.js';
 import { DEFAULT_AGE_OF_MAJORITY, TenantSetting } from '../entities/tenant-setting.js';
 import { nextMrn } from './mrn.js';
 import { digitsOf, searchTextOf, sortKeysOf } from './normalize.js';
-import type { GuardianValue, IdentifierValue, PatientDraft, RegisterPatientInput, UpdatePatientInput } from './inputs.js';
+import type {
+  GuardianValue,
+  IdentifierValue,
+  PatientDraft,
+  RegisterPatientInput,
+  UpdatePatientInput,
+} from './inputs.js';
 import { validateRegistration, validateUpdate } from './validation.js';
 import { draftOf, patientView, type PatientView } from './view.js';
 
@@ -24,19 +30,35 @@ export async function ageOfMajority(em: EntityManager): Promise<number> {
 }
 
 /** Loads patients with their identifiers and guardians in a fixed number of queries, whatever the count. */
-export async function loadPatients(em: EntityManager, ids: readonly string[], now: Date): Promise<Map<string, PatientView>> {
+export async function loadPatients(
+  em: EntityManager,
+  ids: readonly string[],
+  now: Date,
+): Promise<Map<string, PatientView>> {
   const patients = ids.length ? await em.find(Patient, { id: { $in: [...new Set(ids)] } }) : [];
   return viewsOf(em, patients, now);
 }
 
 /** Builds views of patients already loaded, fetching their identifiers, guardians and the tenant setting. */
-export async function viewsOf(em: EntityManager, patients: Patient[], now: Date): Promise<Map<string, PatientView>> {
+export async function viewsOf(
+  em: EntityManager,
+  patients: Patient[],
+  now: Date,
+): Promise<Map<string, PatientView>> {
   const views = new Map<string, PatientView>();
   if (patients.length === 0) return views;
 
   const patientIds = patients.map((patient) => patient.id);
-  const identifiers = await em.find(PatientIdentifier, { patientId: { $in: patientIds } }, { orderBy: { patientId: 'asc', position: 'asc' } });
-  const guardians = await em.find(PatientGuardian, { patientId: { $in: patientIds } }, { orderBy: { patientId: 'asc', position: 'asc' } });
+  const identifiers = await em.find(
+    PatientIdentifier,
+    { patientId: { $in: patientIds } },
+    { orderBy: { patientId: 'asc', position: 'asc' } },
+  );
+  const guardians = await em.find(
+    PatientGuardian,
+    { patientId: { $in: patientIds } },
+    { orderBy: { patientId: 'asc', position: 'asc' } },
+  );
   const majority = await ageOfMajority(em);
 
   for (const patient of patients) {
@@ -55,13 +77,22 @@ export async function viewsOf(em: EntityManager, patients: Patient[], now: Date)
 }
 
 /** Finds the id of the patient with an identifier; undefined when no patient has it. */
-export async function patientIdByIdentifier(em: EntityManager, system: string, value: string): Promise<string | undefined> {
+export async function patientIdByIdentifier(
+  em: EntityManager,
+  system: string,
+  value: string,
+): Promise<string | undefined> {
   const identifier = await em.findOne(PatientIdentifier, { system, value });
   return identifier?.patientId;
 }
 
 /** Validates and stores a new patient with the next MRN of the tenant. */
-export async function registerPatient(em: EntityManager, tenantId: string, input: RegisterPatientInput, now: Date): Promise<PatientView> {
+export async function registerPatient(
+  em: EntityManager,
+  tenantId: string,
+  input: RegisterPatientInput,
+  now: Date,
+): Promise<PatientView> {
   // Validation comes first and reads nothing but the tenant setting, so invalid input writes nothing.
   const majority = await ageOfMajority(em);
   const draft = validateRegistration(input, { ageOfMajority: majority, now });
@@ -70,11 +101,22 @@ export async function registerPatient(em: EntityManager, tenantId: string, input
   // The MRN is taken last: it locks the tenant's counter until commit, and every step before it is
   // work that concurrent registrations can do in parallel.
   const mrn = await nextMrn(em, tenantId);
-  const patient = em.create(Patient, { id: newId(), tenantId, mrn, createdAt: now, updatedAt: now, ...columnsOf(draft, mrn) });
+  const patient = em.create(Patient, {
+    id: newId(),
+    tenantId,
+    mrn,
+    createdAt: now,
+    updatedAt: now,
+    ...columnsOf(draft, mrn),
+  });
   await flushMappingConflicts(em);
 
-  const identifiers = draft.identifiers.map((identifier, position) => createIdentifier(em, tenantId, patient.id, identifier, position));
-  const guardians = draft.guardians.map((guardian, position) => createGuardian(em, tenantId, patient.id, guardian, position));
+  const identifiers = draft.identifiers.map((identifier, position) =>
+    createIdentifier(em, tenantId, patient.id, identifier, position),
+  );
+  const guardians = draft.guardians.map((guardian, position) =>
+    createGuardian(em, tenantId, patient.id, guardian, position),
+  );
   await flushMappingConflicts(em);
 
   return patientView(patient, identifiers, guardians, majority, now);
@@ -97,7 +139,10 @@ export async function updatePatient(
   let guardians = await em.find(PatientGuardian, { patientId: id }, { orderBy: { position: 'asc' } });
 
   const majority = await ageOfMajority(em);
-  const draft = validateUpdate(input, draftOf(patient, identifiers, guardians), { ageOfMajority: majority, now });
+  const draft = validateUpdate(input, draftOf(patient, identifiers, guardians), {
+    ageOfMajority: majority,
+    now,
+  });
 
   if (input.identifiers !== undefined) {
     await assertIdentifiersFree(em, draft.identifiers, id);
@@ -105,7 +150,9 @@ export async function updatePatient(
   }
   if (input.guardians !== undefined) {
     for (const guardian of guardians) em.remove(guardian);
-    guardians = draft.guardians.map((guardian, position) => createGuardian(em, tenantId, id, guardian, position));
+    guardians = draft.guardians.map((guardian, position) =>
+      createGuardian(em, tenantId, id, guardian, position),
+    );
   }
   em.assign(patient, { ...columnsOf(draft, patient.mrn), updatedAt: now });
   await flushMappingConflicts(em);
@@ -135,7 +182,11 @@ function columnsOf(draft: PatientDraft, mrn: string) {
 }
 
 /** Throws CONFLICT naming each identifier that another patient of the tenant already holds. */
-async function assertIdentifiersFree(em: EntityManager, identifiers: IdentifierValue[], patientId: string | undefined): Promise<void> {
+async function assertIdentifiersFree(
+  em: EntityManager,
+  identifiers: IdentifierValue[],
+  patientId: string | undefined,
+): Promise<void> {
   if (identifiers.length === 0) return;
   const held = await em.find(PatientIdentifier, {
     $or: identifiers.map(({ system, value }) => ({ system, value })),
@@ -145,7 +196,11 @@ async function assertIdentifiersFree(em: EntityManager, identifiers: IdentifierV
 
   const heldKeys = new Set(held.map((identifier) => JSON.stringify([identifier.system, identifier.value])));
   const conflicts = identifiers
-    .map((identifier, index) => ({ field: `input.identifiers[${index}]`, system: identifier.system, value: identifier.value }))
+    .map((identifier, index) => ({
+      field: `input.identifiers[${index}]`,
+      system: identifier.system,
+      value: identifier.value,
+    }))
     .filter((identifier) => heldKeys.has(JSON.stringify([identifier.system, identifier.value])));
   const names = conflicts.map((identifier) => `${identifier.system} ${identifier.value}`).join(', ');
   throw HmsError.conflict(`Another patient already has the identifier ${names}.`, { identifiers: conflicts });
@@ -163,7 +218,9 @@ function replaceIdentifiers(
   stored: PatientIdentifier[],
   expected: IdentifierValue[],
 ): PatientIdentifier[] {
-  const byKey = new Map(stored.map((identifier) => [JSON.stringify([identifier.system, identifier.value]), identifier]));
+  const byKey = new Map(
+    stored.map((identifier) => [JSON.stringify([identifier.system, identifier.value]), identifier]),
+  );
   const result = expected.map((identifier, position) => {
     const key = JSON.stringify([identifier.system, identifier.value]);
     const existing = byKey.get(key);
@@ -176,11 +233,23 @@ function replaceIdentifiers(
   return result;
 }
 
-function createIdentifier(em: EntityManager, tenantId: string, patientId: string, identifier: IdentifierValue, position: number) {
+function createIdentifier(
+  em: EntityManager,
+  tenantId: string,
+  patientId: string,
+  identifier: IdentifierValue,
+  position: number,
+) {
   return em.create(PatientIdentifier, { id: newId(), tenantId, patientId, ...identifier, position });
 }
 
-function createGuardian(em: EntityManager, tenantId: string, patientId: string, guardian: GuardianValue, position: number) {
+function createGuardian(
+  em: EntityManager,
+  tenantId: string,
+  patientId: string,
+  guardian: GuardianValue,
+  position: number,
+) {
   return em.create(PatientGuardian, {
     id: newId(),
     tenantId,
@@ -204,8 +273,13 @@ async function flushMappingConflicts(em: EntityManager): Promise<void> {
   try {
     await em.flush();
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException && error.message.includes(IDENTIFIER_UNIQUE_CONSTRAINT)) {
-      throw HmsError.conflict('Another patient was given one of these identifiers at the same moment; read the patients again and retry.');
+    if (
+      error instanceof UniqueConstraintViolationException &&
+      error.message.includes(IDENTIFIER_UNIQUE_CONSTRAINT)
+    ) {
+      throw HmsError.conflict(
+        'Another patient was given one of these identifiers at the same moment; read the patients again and retry.',
+      );
     }
     throw error;
   }

@@ -46,7 +46,8 @@ const CLOCK_TOLERANCE_MS = 5 * 60_000;
 const MAX_ZONE_OFFSET_MS = 14 * 3_600_000;
 
 const PHONE_MESSAGE = 'must be a phone number in E.164 form, "+<country code><number>", such as +15551234567';
-const EMAIL_PATTERN = /^[^\s@"(),:;<>[\]\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+const EMAIL_PATTERN =
+  /^[^\s@"(),:;<>[\]\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\S+$/i;
 const TOKEN_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 const CONTROL_CHARACTERS = /\p{Cc}/u;
@@ -67,7 +68,11 @@ export function validateRegistration(input: RegisterPatientInput, rules: Validat
  * that tie fields together (death after birth, a minor's guardian) are checked on the result, and their
  * error names a field the client sent.
  */
-export function validateUpdate(input: UpdatePatientInput, current: PatientDraft, rules: ValidationRules): PatientDraft {
+export function validateUpdate(
+  input: UpdatePatientInput,
+  current: PatientDraft,
+  rules: ValidationRules,
+): PatientDraft {
   const sent = (key: keyof UpdatePatientInput) => input[key] !== undefined;
   const merged: Record<string, unknown> = { ...draftAsInput(current) };
   for (const [key, value] of Object.entries(input)) {
@@ -76,12 +81,21 @@ export function validateUpdate(input: UpdatePatientInput, current: PatientDraft,
   return validateDraft(merged as unknown as RegisterPatientInput, sent, rules);
 }
 
-function validateDraft(input: RegisterPatientInput, sent: (key: keyof RegisterPatientInput) => boolean, rules: ValidationRules): PatientDraft {
+function validateDraft(
+  input: RegisterPatientInput,
+  sent: (key: keyof RegisterPatientInput) => boolean,
+  rules: ValidationRules,
+): PatientDraft {
   const errors = new InputErrors();
 
   const name = checkName(input.name, 'input.name', errors);
   if (!input.sex) errors.add('input.sex', 'is required');
-  const genderIdentity = checkOptionalText(input.genderIdentity, 'input.genderIdentity', limits.genderIdentity, errors);
+  const genderIdentity = checkOptionalText(
+    input.genderIdentity,
+    'input.genderIdentity',
+    limits.genderIdentity,
+    errors,
+  );
   const birthDate = checkBirthDate(input.birthDate, rules.now, errors);
   const deceasedAt = checkDeceasedAt(input.deceasedAt ?? null, rules.now, errors);
   const phone = checkPhone(input.phone, 'input.phone', errors);
@@ -91,7 +105,10 @@ function validateDraft(input: RegisterPatientInput, sent: (key: keyof RegisterPa
   const guardians = checkGuardians(input.guardians ?? [], errors);
 
   // Death after birth: the error goes to whichever of the two fields the client sent.
-  const diedBeforeBirth = birthDate !== undefined && deceasedAt !== null && deceasedAt.getTime() < Date.parse(`${birthDate}T00:00:00Z`) - MAX_ZONE_OFFSET_MS;
+  const diedBeforeBirth =
+    birthDate !== undefined &&
+    deceasedAt !== null &&
+    deceasedAt.getTime() < Date.parse(`${birthDate}T00:00:00Z`) - MAX_ZONE_OFFSET_MS;
   if (diedBeforeBirth) {
     const field = sent('deceasedAt') ? 'input.deceasedAt' : 'input.birthDate';
     errors.add(field, 'the date of death must not be before the birth date');
@@ -104,7 +121,10 @@ function validateDraft(input: RegisterPatientInput, sent: (key: keyof RegisterPa
     const age = ageInYears(birthDate, ageReferenceDate(deceasedAt, rules.now));
     if (age < rules.ageOfMajority) {
       const field = sent('guardians') || !sent('birthDate') ? 'input.guardians' : 'input.birthDate';
-      errors.add(field, `a patient under the age of majority (${rules.ageOfMajority}) needs at least one guardian`);
+      errors.add(
+        field,
+        `a patient under the age of majority (${rules.ageOfMajority}) needs at least one guardian`,
+      );
     }
   }
 
@@ -128,7 +148,11 @@ function draftAsInput(draft: PatientDraft): RegisterPatientInput {
   return { ...draft };
 }
 
-function checkName(input: HumanNameInput | null | undefined, path: string, errors: InputErrors): NameValue | undefined {
+function checkName(
+  input: HumanNameInput | null | undefined,
+  path: string,
+  errors: InputErrors,
+): NameValue | undefined {
   if (!input) {
     errors.add(path, 'is required');
     return undefined;
@@ -153,7 +177,9 @@ function checkName(input: HumanNameInput | null | undefined, path: string, error
       errors.add(`${path}.${key}`, `must list at most ${limits.nameAffixes} entries`);
       return [];
     }
-    return list.flatMap((part, index) => checkRequiredText(part, `${path}.${key}[${index}]`, limits.namePart, errors) ?? []);
+    return list.flatMap(
+      (part, index) => checkRequiredText(part, `${path}.${key}[${index}]`, limits.namePart, errors) ?? [],
+    );
   };
   const prefix = affixes(input.prefix, 'prefix');
   const suffix = affixes(input.suffix, 'suffix');
@@ -162,7 +188,12 @@ function checkName(input: HumanNameInput | null | undefined, path: string, error
 }
 
 /** Trims `value` and checks it is present, not too long and free of control characters. */
-function checkRequiredText(value: string | null | undefined, path: string, max: number, errors: InputErrors): string | undefined {
+function checkRequiredText(
+  value: string | null | undefined,
+  path: string,
+  max: number,
+  errors: InputErrors,
+): string | undefined {
   const trimmed = (value ?? '').trim();
   if (!trimmed) {
     errors.add(path, 'must not be empty');
@@ -172,7 +203,12 @@ function checkRequiredText(value: string | null | undefined, path: string, max: 
 }
 
 /** Trims `value`; blank means absent, as forms send empty strings for fields left empty. */
-function checkOptionalText(value: string | null | undefined, path: string, max: number, errors: InputErrors): string | null {
+function checkOptionalText(
+  value: string | null | undefined,
+  path: string,
+  max: number,
+  errors: InputErrors,
+): string | null {
   const trimmed = (value ?? '').trim();
   if (!trimmed) return null;
   return checkTextShape(trimmed, path, max, errors) ?? null;
@@ -190,7 +226,11 @@ function checkTextShape(value: string, path: string, max: number, errors: InputE
   return value;
 }
 
-function checkBirthDate(value: string | null | undefined, now: Date, errors: InputErrors): string | undefined {
+function checkBirthDate(
+  value: string | null | undefined,
+  now: Date,
+  errors: InputErrors,
+): string | undefined {
   if (!value) {
     errors.add('input.birthDate', 'is required');
     return undefined;
@@ -252,18 +292,28 @@ function checkEmail(value: string | null | undefined, path: string, errors: Inpu
 function checkAddress(input: AddressInput | null, errors: InputErrors): AddressValue | null {
   if (!input) return null;
   const lines = input.lines ?? [];
-  if (lines.length > limits.addressLines) errors.add('input.address.lines', `must list at most ${limits.addressLines} lines`);
+  if (lines.length > limits.addressLines)
+    errors.add('input.address.lines', `must list at most ${limits.addressLines} lines`);
   const address: AddressValue = {
     lines: lines
       .slice(0, limits.addressLines)
-      .flatMap((line, index) => checkOptionalText(line, `input.address.lines[${index}]`, limits.addressLine, errors) ?? []),
+      .flatMap(
+        (line, index) =>
+          checkOptionalText(line, `input.address.lines[${index}]`, limits.addressLine, errors) ?? [],
+      ),
     city: checkOptionalText(input.city, 'input.address.city', limits.addressPart, errors),
     district: checkOptionalText(input.district, 'input.address.district', limits.addressPart, errors),
     state: checkOptionalText(input.state, 'input.address.state', limits.addressPart, errors),
     postalCode: checkOptionalText(input.postalCode, 'input.address.postalCode', limits.postalCode, errors),
     country: checkOptionalText(input.country, 'input.address.country', limits.addressPart, errors),
   };
-  const empty = address.lines.length === 0 && !address.city && !address.district && !address.state && !address.postalCode && !address.country;
+  const empty =
+    address.lines.length === 0 &&
+    !address.city &&
+    !address.district &&
+    !address.state &&
+    !address.postalCode &&
+    !address.country;
   return empty ? null : address;
 }
 

@@ -76,7 +76,11 @@ export function patientView(
 }
 
 /** Extracts the stored demographics of a patient, which an update is validated against. */
-export function draftOf(patient: Patient, identifiers: PatientIdentifier[], guardians: PatientGuardian[]): PatientDraft {
+export function draftOf(
+  patient: Patient,
+  identifiers: PatientIdentifier[],
+  guardians: PatientGuardian[],
+): PatientDraft {
   return {
     name: nameOf(patient),
     sex: patient.sex,
@@ -96,6 +100,16 @@ export function draftOf(patient: Patient, identifiers: PatientIdentifier[], guar
   };
 }
 
-function nameOf(record: { givenNames: string[]; familyName: string; namePrefix: string[]; nameSuffix: string[] }): NameValue {
-  return { given: record.givenNames, family: record.familyName, prefix: record.namePrefix, suffix: record.nameSuffix };
+function nameOf(record: {
+  givenNames: string[];
+  familyName: string;
+  namePrefix: string[];
+  nameSuffix: string[];
+}): NameValue {
+  return {
+    given: record.givenNames,
+    family: record.familyName,
+    prefix: record.namePrefix,
+    suffix: record.nameSuffix,
+  };
 }

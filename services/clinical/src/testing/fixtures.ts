@@ -63,7 +63,10 @@ export function invalidFields(body: { errors?: { extensions?: Record<string, unk
 }
 
 /** Returns the message reported for one invalid input field. */
-export function messageFor(body: { errors?: { extensions?: Record<string, unknown> }[] }, field: string): string | undefined {
+export function messageFor(
+  body: { errors?: { extensions?: Record<string, unknown> }[] },
+  field: string,
+): string | undefined {
   const fields = body.errors?.[0]?.extensions?.fields;
   if (!Array.isArray(fields)) return undefined;
   return fields.find((entry: { field: string }) => entry.field === field)?.message;

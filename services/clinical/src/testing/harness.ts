@@ -1,5 +1,13 @@
 import { createLogger, createOrm, migrate } from '@hms/service-kit';
-import { bearer, postGraphQL, provisionTestDatabase, startTestIssuer, type GraphQLResponse, type ServiceTestDatabase, type TestIssuer } from '@hms/test-kit';
+import {
+  bearer,
+  postGraphQL,
+  provisionTestDatabase,
+  startTestIssuer,
+  type GraphQLResponse,
+  type ServiceTestDatabase,
+  type TestIssuer,
+} from '@hms/test-kit';
 import { startClinical, type RunningClinical, type StartClinicalOptions } from '../app.js';
 import { entities } from '../entities/index.js';
 import { extensions, leakproofFunctions, migrations } from '../migrations/index.js';
@@ -36,7 +44,9 @@ export interface ClinicalHarness {
  * Starts the clinical subgraph in-process on a free loopback port, against the migrated test
  * database and a test issuer whose JWKS it fetches like identity's.
  */
-export async function startHarness(options: Pick<StartClinicalOptions, 'onQuery'> = {}): Promise<ClinicalHarness> {
+export async function startHarness(
+  options: Pick<StartClinicalOptions, 'onQuery'> = {},
+): Promise<ClinicalHarness> {
   const database = await migrateTestDatabase();
   const issuer = await startTestIssuer();
   let running: RunningClinical;
@@ -51,7 +61,11 @@ export async function startHarness(options: Pick<StartClinicalOptions, 'onQuery'
         HMS_DATABASE_URL: database.appUrl,
         HMS_PORT: 0,
       },
-      { host: '127.0.0.1', onQuery: options.onQuery, logger: createLogger('clinical', process.env.HMS_LOG_LEVEL ?? 'warn') },
+      {
+        host: '127.0.0.1',
+        onQuery: options.onQuery,
+        logger: createLogger('clinical', process.env.HMS_LOG_LEVEL ?? 'warn'),
+      },
     );
   } catch (error) {
     await issuer.stop();
@@ -63,7 +77,8 @@ export async function startHarness(options: Pick<StartClinicalOptions, 'onQuery'
     database,
     issuer,
     token: (tenantId, perms = [PATIENT_READ, PATIENT_WRITE]) => issuer.sign({ tid: tenantId, perms }),
-    graphql: (query, variables = {}, token) => postGraphQL(running.url, query, variables, token ? bearer(token) : {}),
+    graphql: (query, variables = {}, token) =>
+      postGraphQL(running.url, query, variables, token ? bearer(token) : {}),
     stop: async () => {
       await running.stop();
       await issuer.stop();

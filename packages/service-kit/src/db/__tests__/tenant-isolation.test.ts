@@ -22,7 +22,9 @@ const ProbeNote = defineEntity({
 
 class CreateProbeNotes extends Migration {
   override async up(): Promise<void> {
-    this.addSql('create table kit_probe.probe_notes (id uuid primary key, tenant_id uuid not null, body text not null)');
+    this.addSql(
+      'create table kit_probe.probe_notes (id uuid primary key, tenant_id uuid not null, body text not null)',
+    );
     for (const statement of tenantIsolationSql('kit_probe.probe_notes')) this.addSql(statement);
   }
 }
@@ -41,7 +43,12 @@ describe('tenant isolation in the database', () => {
     await admin.query('drop table if exists kit_probe.mikro_orm_migrations');
     await admin.end();
 
-    const owner = await createOrm({ clientUrl: database.ownerUrl, schema: 'kit_probe', entities: [ProbeNote], migrations: [CreateProbeNotes] });
+    const owner = await createOrm({
+      clientUrl: database.ownerUrl,
+      schema: 'kit_probe',
+      entities: [ProbeNote],
+      migrations: [CreateProbeNotes],
+    });
     await migrate(owner);
     await owner.close();
 
@@ -65,7 +72,9 @@ describe('tenant isolation in the database', () => {
   });
 
   test('raw SQL sees own tenant only', async () => {
-    const rows = await inTenantTransaction(app, tenantB, (em) => em.execute<{ body: string }[]>('select body from kit_probe.probe_notes'));
+    const rows = await inTenantTransaction(app, tenantB, (em) =>
+      em.execute<{ body: string }[]>('select body from kit_probe.probe_notes'),
+    );
     assert.deepEqual(
       rows.map((row) => row.body),
       ['note of B'],
@@ -109,8 +118,14 @@ describe('tenant isolation in the database', () => {
     const client = new pg.Client({ connectionString: database.appUrl });
     await client.connect();
     try {
-      await assert.rejects(client.query('alter table kit_probe.probe_notes add column extra text'), /must be owner/);
-      await assert.rejects(client.query('alter table kit_probe.probe_notes disable row level security'), /must be owner/);
+      await assert.rejects(
+        client.query('alter table kit_probe.probe_notes add column extra text'),
+        /must be owner/,
+      );
+      await assert.rejects(
+        client.query('alter table kit_probe.probe_notes disable row level security'),
+        /must be owner/,
+      );
     } finally {
       await client.end();
     }

@@ -28,7 +28,8 @@ describe('authentication and permissions', () => {
     await harness?.stop();
   });
 
-  const searchWith = async (token: string | undefined) => (await harness.graphql(SEARCH_PATIENTS, {}, token)).body;
+  const searchWith = async (token: string | undefined) =>
+    (await harness.graphql(SEARCH_PATIENTS, {}, token)).body;
 
   test('anonymous _service allowed', async () => {
     const { body } = await harness.graphql<{ _service: { sdl: string } }>('{ _service { sdl } }');
@@ -38,7 +39,9 @@ describe('authentication and permissions', () => {
   });
 
   test('anonymous _entities rejected', async () => {
-    const { body } = await harness.graphql(ENTITIES, { representations: [{ __typename: 'Patient', id: newId() }] });
+    const { body } = await harness.graphql(ENTITIES, {
+      representations: [{ __typename: 'Patient', id: newId() }],
+    });
 
     assert.deepEqual(errorCodes(body), ['UNAUTHENTICATED']);
   });
@@ -74,7 +77,10 @@ describe('authentication and permissions', () => {
   });
 
   test('expired token rejected', async () => {
-    const token = await harness.issuer.sign({ tid: newId(), perms: [PATIENT_READ] }, { expiresInSeconds: -60 });
+    const token = await harness.issuer.sign(
+      { tid: newId(), perms: [PATIENT_READ] },
+      { expiresInSeconds: -60 },
+    );
 
     assert.deepEqual(errorCodes(await searchWith(token)), ['UNAUTHENTICATED']);
   });
@@ -86,7 +92,11 @@ describe('authentication and permissions', () => {
   });
 
   test('wrong issuer rejected', async () => {
-    const token = await harness.issuer.sign({ tid: newId(), perms: [PATIENT_READ], iss: 'https://issuer.example.org' });
+    const token = await harness.issuer.sign({
+      tid: newId(),
+      perms: [PATIENT_READ],
+      iss: 'https://issuer.example.org',
+    });
 
     assert.deepEqual(errorCodes(await searchWith(token)), ['UNAUTHENTICATED']);
   });
@@ -113,7 +123,11 @@ describe('authentication and permissions', () => {
   });
 
   test('platform operator token refused', async () => {
-    const token = await harness.issuer.sign({ typ: 'platform', perms: [PATIENT_READ], roles: ['platform_operator'] });
+    const token = await harness.issuer.sign({
+      typ: 'platform',
+      perms: [PATIENT_READ],
+      roles: ['platform_operator'],
+    });
 
     assert.deepEqual(errorCodes(await searchWith(token)), ['FORBIDDEN']);
   });
@@ -127,7 +141,11 @@ describe('authentication and permissions', () => {
   test('entities without patient:read forbidden', async () => {
     const token = await harness.token(newId(), ['appointment:read']);
 
-    const { body } = await harness.graphql(ENTITIES, { representations: [{ __typename: 'Patient', id: newId() }] }, token);
+    const { body } = await harness.graphql(
+      ENTITIES,
+      { representations: [{ __typename: 'Patient', id: newId() }] },
+      token,
+    );
 
     assert.deepEqual(errorCodes(body), ['FORBIDDEN']);
   });
@@ -139,7 +157,11 @@ describe('authentication and permissions', () => {
     const { body } = await harness.graphql(REGISTER_PATIENT, { input: adultInput() }, readOnly);
     assert.deepEqual(errorCodes(body), ['FORBIDDEN']);
 
-    const { body: list } = await harness.graphql<{ patients: { totalCount: number } }>(SEARCH_PATIENTS, {}, readOnly);
+    const { body: list } = await harness.graphql<{ patients: { totalCount: number } }>(
+      SEARCH_PATIENTS,
+      {},
+      readOnly,
+    );
     assert.equal(list.data?.patients.totalCount, 0);
   });
 });

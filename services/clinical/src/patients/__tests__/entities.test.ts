@@ -26,7 +26,11 @@ describe('Patient entity references', () => {
         name: { given: ['Patient'], family: `Batch ${index}` },
         identifiers: [{ type: 'EXTERNAL', system: 'batch', value: `B-${index}` }],
       });
-      const { body } = await harness.graphql<{ registerPatient: { id: string } }>(REGISTER_PATIENT, { input }, token);
+      const { body } = await harness.graphql<{ registerPatient: { id: string } }>(
+        REGISTER_PATIENT,
+        { input },
+        token,
+      );
       ids.push(body.data!.registerPatient.id);
     }
   });
@@ -39,7 +43,11 @@ describe('Patient entity references', () => {
   const resolve = async (references: string[]) => {
     const representations = references.map((id) => ({ __typename: 'Patient', id }));
     statements = 0;
-    const { body } = await harness.graphql<{ _entities: ({ id: string; mrn: string } | null)[] }>(ENTITIES, { representations }, token);
+    const { body } = await harness.graphql<{ _entities: ({ id: string; mrn: string } | null)[] }>(
+      ENTITIES,
+      { representations },
+      token,
+    );
     return { body, statements };
   };
 
@@ -64,7 +72,11 @@ describe('Patient entity references', () => {
 
   test('unknown and foreign ids resolve to null', async () => {
     const otherToken = await harness.token(newId());
-    const { body: foreign } = await harness.graphql<{ registerPatient: { id: string } }>(REGISTER_PATIENT, { input: adultInput() }, otherToken);
+    const { body: foreign } = await harness.graphql<{ registerPatient: { id: string } }>(
+      REGISTER_PATIENT,
+      { input: adultInput() },
+      otherToken,
+    );
 
     const { body } = await resolve([ids[0]!, newId(), foreign.data!.registerPatient.id, 'not-a-uuid']);
 

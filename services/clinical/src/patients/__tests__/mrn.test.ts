@@ -20,7 +20,11 @@ describe('MRN assignment', () => {
 
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        harness.graphql<{ registerPatient: { mrn: string } }>(REGISTER_PATIENT, { input: adultInput({ name: { given: ['Patient'], family: `Number ${index}` } }) }, token),
+        harness.graphql<{ registerPatient: { mrn: string } }>(
+          REGISTER_PATIENT,
+          { input: adultInput({ name: { given: ['Patient'], family: `Number ${index}` } }) },
+          token,
+        ),
       ),
     );
 
@@ -37,8 +41,16 @@ describe('MRN assignment', () => {
     const tokenA = await harness.token(newId());
     const tokenB = await harness.token(newId());
 
-    const first = await harness.graphql<{ registerPatient: { mrn: string } }>(REGISTER_PATIENT, { input: adultInput() }, tokenA);
-    const second = await harness.graphql<{ registerPatient: { mrn: string } }>(REGISTER_PATIENT, { input: adultInput() }, tokenB);
+    const first = await harness.graphql<{ registerPatient: { mrn: string } }>(
+      REGISTER_PATIENT,
+      { input: adultInput() },
+      tokenA,
+    );
+    const second = await harness.graphql<{ registerPatient: { mrn: string } }>(
+      REGISTER_PATIENT,
+      { input: adultInput() },
+      tokenB,
+    );
 
     assert.equal(first.body.data?.registerPatient.mrn, 'MRN-000001');
     assert.equal(second.body.data?.registerPatient.mrn, 'MRN-000001');

@@ -20,7 +20,15 @@ describe('foldText', () => {
 
 describe('searchTextOf', () => {
   test('joins names, MRN and phone digits', () => {
-    assert.equal(searchTextOf({ given: ['José', 'Luis'], family: 'García', mrn: 'MRN-000001', phoneDigits: '34612345678' }), 'jose luis garcia mrn-000001 34612345678');
+    assert.equal(
+      searchTextOf({
+        given: ['José', 'Luis'],
+        family: 'García',
+        mrn: 'MRN-000001',
+        phoneDigits: '34612345678',
+      }),
+      'jose luis garcia mrn-000001 34612345678',
+    );
   });
 });
 

@@ -22,6 +22,8 @@ after(async () => {
 });
 
 test('provisioning marks textlike leakproof', async () => {
-  const result = await client.query(`select proleakproof from pg_proc where oid = 'pg_catalog.textlike(text, text)'::regprocedure`);
+  const result = await client.query(
+    `select proleakproof from pg_proc where oid = 'pg_catalog.textlike(text, text)'::regprocedure`,
+  );
   assert.equal(result.rows[0]?.proleakproof, true);
 });

@@ -9,8 +9,16 @@ import type { RegisterPatientInput } from '../inputs.js';
 interface SearchResult {
   patients: {
     totalCount: number;
-    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-    edges: { cursor: string; node: { id: string; mrn: string; phone: string | null; name: { given: string[]; family: string } } }[];
+    pageInfo: {
+      hasNextPage: boolean;
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+      endCursor: string | null;
+    };
+    edges: {
+      cursor: string;
+      node: { id: string; mrn: string; phone: string | null; name: { given: string[]; family: string } };
+    }[];
   };
 }
 
@@ -27,8 +35,10 @@ describe('patients search', () => {
   let harness: ClinicalHarness;
   let token: string;
 
-  const search = async (variables: Record<string, unknown>) => (await harness.graphql<SearchResult>(SEARCH_PATIENTS, variables, token)).body;
-  const familiesFor = async (text: string) => (await search({ search: text })).data?.patients.edges.map((edge) => edge.node.name.family);
+  const search = async (variables: Record<string, unknown>) =>
+    (await harness.graphql<SearchResult>(SEARCH_PATIENTS, variables, token)).body;
+  const familiesFor = async (text: string) =>
+    (await search({ search: text })).data?.patients.edges.map((edge) => edge.node.name.family);
 
   before(async () => {
     harness = await startHarness();
@@ -106,17 +116,26 @@ describe('patients search', () => {
   test('pages with cursors', async () => {
     const first = await search({ first: 2 });
     assert.equal(first.data?.patients.totalCount, 5);
-    assert.deepEqual(first.data?.patients.edges.map((edge) => edge.node.name.family), ['García', 'Müller']);
+    assert.deepEqual(
+      first.data?.patients.edges.map((edge) => edge.node.name.family),
+      ['García', 'Müller'],
+    );
     assert.equal(first.data?.patients.pageInfo.hasNextPage, true);
     assert.equal(first.data?.patients.pageInfo.hasPreviousPage, false);
 
     const second = await search({ first: 2, after: first.data?.patients.pageInfo.endCursor });
-    assert.deepEqual(second.data?.patients.edges.map((edge) => edge.node.name.family), ["O'Brien", 'Pérez']);
+    assert.deepEqual(
+      second.data?.patients.edges.map((edge) => edge.node.name.family),
+      ["O'Brien", 'Pérez'],
+    );
     assert.equal(second.data?.patients.pageInfo.hasNextPage, true);
     assert.equal(second.data?.patients.pageInfo.hasPreviousPage, true);
 
     const third = await search({ first: 2, after: second.data?.patients.pageInfo.endCursor });
-    assert.deepEqual(third.data?.patients.edges.map((edge) => edge.node.name.family), ['Smith']);
+    assert.deepEqual(
+      third.data?.patients.edges.map((edge) => edge.node.name.family),
+      ['Smith'],
+    );
     assert.equal(third.data?.patients.pageInfo.hasNextPage, false);
     assert.equal(third.data?.patients.totalCount, 5);
   });
@@ -124,10 +143,16 @@ describe('patients search', () => {
   test('pages within search results', async () => {
     const first = await search({ search: 'jose', first: 1 });
     assert.equal(first.data?.patients.totalCount, 2);
-    assert.deepEqual(first.data?.patients.edges.map((edge) => edge.node.name.family), ['García']);
+    assert.deepEqual(
+      first.data?.patients.edges.map((edge) => edge.node.name.family),
+      ['García'],
+    );
 
     const second = await search({ search: 'jose', first: 1, after: first.data?.patients.pageInfo.endCursor });
-    assert.deepEqual(second.data?.patients.edges.map((edge) => edge.node.name.family), ['Pérez']);
+    assert.deepEqual(
+      second.data?.patients.edges.map((edge) => edge.node.name.family),
+      ['Pérez'],
+    );
     assert.equal(second.data?.patients.pageInfo.hasNextPage, false);
   });
 

@@ -4,7 +4,13 @@ import pg from 'pg';
 import { newId } from '@hms/service-kit';
 import { errorCodes } from '@hms/test-kit';
 import { startHarness, type ClinicalHarness } from '../../testing/harness.js';
-import { adultInput, GET_PATIENT, REGISTER_PATIENT, SEARCH_PATIENTS, UPDATE_PATIENT } from '../../testing/fixtures.js';
+import {
+  adultInput,
+  GET_PATIENT,
+  REGISTER_PATIENT,
+  SEARCH_PATIENTS,
+  UPDATE_PATIENT,
+} from '../../testing/fixtures.js';
 
 const ENTITIES = `
   query ($representations: [_Any!]!) {
@@ -27,7 +33,11 @@ describe('tenant isolation of patients', () => {
       phone: '+1 212 555 0199',
       identifiers: [{ type: 'EXTERNAL', system: 'navy', value: 'GH-1906' }],
     });
-    const { body } = await harness.graphql<{ registerPatient: { id: string; mrn: string } }>(REGISTER_PATIENT, { input }, tokenA);
+    const { body } = await harness.graphql<{ registerPatient: { id: string; mrn: string } }>(
+      REGISTER_PATIENT,
+      { input },
+      tokenA,
+    );
     patientOfA = body.data!.registerPatient;
   });
 
@@ -44,7 +54,11 @@ describe('tenant isolation of patients', () => {
 
   test('other tenant search finds nothing', async () => {
     for (const search of ['hopper', 'grace', patientOfA.mrn, '+1 212 555', '2125550199', undefined]) {
-      const { body } = await harness.graphql<{ patients: { totalCount: number; edges: unknown[] } }>(SEARCH_PATIENTS, { search }, tokenB);
+      const { body } = await harness.graphql<{ patients: { totalCount: number; edges: unknown[] } }>(
+        SEARCH_PATIENTS,
+        { search },
+        tokenB,
+      );
       assert.equal(body.data?.patients.totalCount, 0, `search ${String(search)}`);
       assert.deepEqual(body.data?.patients.edges, [], `search ${String(search)}`);
     }
@@ -68,15 +82,27 @@ describe('tenant isolation of patients', () => {
   });
 
   test('other tenant update not found', async () => {
-    const { body } = await harness.graphql(UPDATE_PATIENT, { id: patientOfA.id, input: { email: 'stolen@example.org' } }, tokenB);
+    const { body } = await harness.graphql(
+      UPDATE_PATIENT,
+      { id: patientOfA.id, input: { email: 'stolen@example.org' } },
+      tokenB,
+    );
     assert.deepEqual(errorCodes(body), ['NOT_FOUND']);
 
-    const { body: read } = await harness.graphql<{ patient: { email: string | null } }>(GET_PATIENT, { id: patientOfA.id }, tokenA);
+    const { body: read } = await harness.graphql<{ patient: { email: string | null } }>(
+      GET_PATIENT,
+      { id: patientOfA.id },
+      tokenA,
+    );
     assert.equal(read.data?.patient.email, null);
   });
 
   test('own tenant still reads patient', async () => {
-    const { body } = await harness.graphql<{ patient: { mrn: string } }>(GET_PATIENT, { id: patientOfA.id }, tokenA);
+    const { body } = await harness.graphql<{ patient: { mrn: string } }>(
+      GET_PATIENT,
+      { id: patientOfA.id },
+      tokenA,
+    );
 
     assert.equal(body.data?.patient.mrn, patientOfA.mrn);
   });
@@ -91,7 +117,13 @@ describe('tenant isolation of patients', () => {
     const client = new pg.Client({ connectionString: harness.database.appUrl });
     await client.connect();
     try {
-      for (const table of ['patients', 'patient_identifiers', 'patient_guardians', 'mrn_counters', 'tenant_settings']) {
+      for (const table of [
+        'patients',
+        'patient_identifiers',
+        'patient_guardians',
+        'mrn_counters',
+        'tenant_settings',
+      ]) {
         const result = await client.query(`select count(*)::int as count from clinical.${table}`);
         assert.equal(result.rows[0].count, 0, table);
       }
@@ -106,7 +138,10 @@ describe('tenant isolation of patients', () => {
     try {
       await client.query('begin');
       await client.query("select set_config('app.tenant_id', $1, true)", [newId()]);
-      const result = await client.query('select count(*)::int as count from clinical.patients where id = $1', [patientOfA.id]);
+      const result = await client.query(
+        'select count(*)::int as count from clinical.patients where id = $1',
+        [patientOfA.id],
+      );
       await client.query('rollback');
 
       assert.equal(result.rows[0].count, 0);
@@ -119,8 +154,14 @@ describe('tenant isolation of patients', () => {
     const client = new pg.Client({ connectionString: harness.database.appUrl });
     await client.connect();
     try {
-      await assert.rejects(client.query('alter table clinical.patients disable row level security'), /must be owner/);
-      await assert.rejects(client.query('set row_security = off; select count(*) from clinical.patients'), /row-level security/);
+      await assert.rejects(
+        client.query('alter table clinical.patients disable row level security'),
+        /must be owner/,
+      );
+      await assert.rejects(
+        client.query('set row_security = off; select count(*) from clinical.patients'),
+        /row-level security/,
+      );
     } finally {
       await client.end();
     }

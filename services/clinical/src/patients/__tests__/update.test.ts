@@ -3,7 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import { newId } from '@hms/service-kit';
 import { errorCodes } from '@hms/test-kit';
 import { startHarness, type ClinicalHarness } from '../../testing/harness.js';
-import { adultInput, birthDateForAge, GET_PATIENT, invalidFields, REGISTER_PATIENT, SEARCH_PATIENTS, UPDATE_PATIENT } from '../../testing/fixtures.js';
+import {
+  adultInput,
+  birthDateForAge,
+  GET_PATIENT,
+  invalidFields,
+  REGISTER_PATIENT,
+  SEARCH_PATIENTS,
+  UPDATE_PATIENT,
+} from '../../testing/fixtures.js';
 import type { RegisterPatientInput } from '../inputs.js';
 
 interface PatientResult {
@@ -33,19 +41,32 @@ describe('updatePatient', () => {
   });
 
   const register = async (token: string, input: RegisterPatientInput) => {
-    const { body } = await harness.graphql<{ registerPatient: PatientResult }>(REGISTER_PATIENT, { input }, token);
+    const { body } = await harness.graphql<{ registerPatient: PatientResult }>(
+      REGISTER_PATIENT,
+      { input },
+      token,
+    );
     assert.equal(body.errors, undefined);
     return body.data!.registerPatient;
   };
   const update = async (token: string, id: string, input: Record<string, unknown>) =>
-    (await harness.graphql<{ updatePatient: PatientResult | null }>(UPDATE_PATIENT, { id, input }, token)).body;
-  const read = async (token: string, id: string) => (await harness.graphql<{ patient: PatientResult | null }>(GET_PATIENT, { id }, token)).body.data?.patient;
+    (await harness.graphql<{ updatePatient: PatientResult | null }>(UPDATE_PATIENT, { id, input }, token))
+      .body;
+  const read = async (token: string, id: string) =>
+    (await harness.graphql<{ patient: PatientResult | null }>(GET_PATIENT, { id }, token)).body.data?.patient;
 
   test('changes sent fields only', async () => {
     const token = await harness.token(newId());
-    const patient = await register(token, adultInput({ phone: '+44 20 7946 0958', email: 'ada@example.org', address: { city: 'London' } }));
+    const patient = await register(
+      token,
+      adultInput({ phone: '+44 20 7946 0958', email: 'ada@example.org', address: { city: 'London' } }),
+    );
 
-    const body = await update(token, patient.id, { name: { given: ['Augusta', 'Ada'], family: 'King' }, phone: '+44 20 7946 0000', genderIdentity: 'woman' });
+    const body = await update(token, patient.id, {
+      name: { given: ['Augusta', 'Ada'], family: 'King' },
+      phone: '+44 20 7946 0000',
+      genderIdentity: 'woman',
+    });
     assert.equal(body.errors, undefined);
     const updated = body.data!.updatePatient!;
 
@@ -62,7 +83,10 @@ describe('updatePatient', () => {
 
   test('null clears optional fields', async () => {
     const token = await harness.token(newId());
-    const patient = await register(token, adultInput({ phone: '+44 20 7946 0958', email: 'ada@example.org', address: { city: 'London' } }));
+    const patient = await register(
+      token,
+      adultInput({ phone: '+44 20 7946 0958', email: 'ada@example.org', address: { city: 'London' } }),
+    );
 
     const body = await update(token, patient.id, { phone: null, email: null, address: null });
 
@@ -77,8 +101,16 @@ describe('updatePatient', () => {
 
     await update(token, patient.id, { name: { given: ['Ada'], family: 'Byron' } });
 
-    const { body: found } = await harness.graphql<{ patients: { totalCount: number } }>(SEARCH_PATIENTS, { search: 'byron' }, token);
-    const { body: gone } = await harness.graphql<{ patients: { totalCount: number } }>(SEARCH_PATIENTS, { search: 'lovelace' }, token);
+    const { body: found } = await harness.graphql<{ patients: { totalCount: number } }>(
+      SEARCH_PATIENTS,
+      { search: 'byron' },
+      token,
+    );
+    const { body: gone } = await harness.graphql<{ patients: { totalCount: number } }>(
+      SEARCH_PATIENTS,
+      { search: 'lovelace' },
+      token,
+    );
     assert.equal(found.data?.patients.totalCount, 1);
     assert.equal(gone.data?.patients.totalCount, 0);
   });
@@ -88,7 +120,11 @@ describe('updatePatient', () => {
     const patient = await register(token, adultInput({ email: 'ada@example.org' }));
 
     // The name is valid and the phone is not: neither may be stored.
-    const body = await update(token, patient.id, { name: { given: ['Augusta'], family: 'King' }, phone: '555-0100', birthDate: '2999-01-01' });
+    const body = await update(token, patient.id, {
+      name: { given: ['Augusta'], family: 'King' },
+      phone: '555-0100',
+      birthDate: '2999-01-01',
+    });
     assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
     assert.deepEqual(invalidFields(body).sort(), ['input.birthDate', 'input.phone']);
 
@@ -135,9 +171,17 @@ describe('updatePatient', () => {
 
   test('replaces guardians', async () => {
     const token = await harness.token(newId());
-    const patient = await register(token, adultInput({ birthDate: birthDateForAge(12), guardians: [{ name: { given: ['Anne'], family: 'Byron' }, relationship: 'MOTHER' }] }));
+    const patient = await register(
+      token,
+      adultInput({
+        birthDate: birthDateForAge(12),
+        guardians: [{ name: { given: ['Anne'], family: 'Byron' }, relationship: 'MOTHER' }],
+      }),
+    );
 
-    const body = await update(token, patient.id, { guardians: [{ name: { given: ['George'], family: 'Byron' }, relationship: 'FATHER' }] });
+    const body = await update(token, patient.id, {
+      guardians: [{ name: { given: ['George'], family: 'Byron' }, relationship: 'FATHER' }],
+    });
 
     assert.deepEqual(
       body.data?.updatePatient?.guardians.map((guardian) => [guardian.relationship, guardian.name.text]),
@@ -174,10 +218,15 @@ describe('updatePatient', () => {
 
   test('identifier of another patient conflicts', async () => {
     const token = await harness.token(newId());
-    await register(token, adultInput({ identifiers: [{ type: 'PASSPORT', system: 'passport-gb', value: 'P1' }] }));
+    await register(
+      token,
+      adultInput({ identifiers: [{ type: 'PASSPORT', system: 'passport-gb', value: 'P1' }] }),
+    );
     const other = await register(token, adultInput({ name: { given: ['Bob'], family: 'Other' } }));
 
-    const body = await update(token, other.id, { identifiers: [{ type: 'PASSPORT', system: 'passport-gb', value: 'P1' }] });
+    const body = await update(token, other.id, {
+      identifiers: [{ type: 'PASSPORT', system: 'passport-gb', value: 'P1' }],
+    });
 
     assert.deepEqual(errorCodes(body), ['CONFLICT']);
     assert.deepEqual((await read(token, other.id))?.identifiers, []);
