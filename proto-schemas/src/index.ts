@@ -1,0 +1,8 @@
+// Protobuf contracts of HMS's Kafka messages: the generated schemas, envelope helpers and topics.
+export * from './gen/hms/events/v1/envelope_pb.js';
+export * from './envelope.js';
+export * from './registry.js';
+export * from './topics.js';
+// Re-exported so services build envelopes without depending on @bufbuild/protobuf themselves.
+export { create, isMessage, type MessageShape } from '@bufbuild/protobuf';
+export { timestampDate, timestampFromDate, type Any, type Timestamp } from '@bufbuild/protobuf/wkt';
