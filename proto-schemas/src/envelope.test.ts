@@ -67,7 +67,7 @@ describe('encodeEnvelope and decodeEnvelope', () => {
   });
 
   it('rejects parseable bytes without envelope fields', () => {
-    assert.throws(() => decodeEnvelope(new Uint8Array()), /missing event_id, type, tenant_id, payload/);
+    assert.throws(() => decodeEnvelope(new Uint8Array()), /missing event_id, type, payload/);
     // Plain text often parses as a message of unknown fields, so the parse alone proves nothing.
     assert.throws(() => decodeEnvelope(new TextEncoder().encode('hello')), EnvelopeError);
   });

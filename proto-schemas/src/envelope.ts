@@ -22,7 +22,7 @@ export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
 
 /**
  * Parses a Kafka message value, throwing EnvelopeError when the bytes are not valid protobuf or lack
- * the fields every envelope has. The second check is needed because protobuf reads many arbitrary
+ * the fields every envelope has (tenant_id is not one: platform-level events have none). The second check is needed because protobuf reads many arbitrary
  * byte strings as a message made only of unknown fields.
  */
 export function decodeEnvelope(bytes: Uint8Array): EventEnvelope {
@@ -37,7 +37,6 @@ export function decodeEnvelope(bytes: Uint8Array): EventEnvelope {
   const missing = [
     envelope.eventId ? undefined : 'event_id',
     envelope.type ? undefined : 'type',
-    envelope.tenantId ? undefined : 'tenant_id',
     envelope.payload?.typeUrl ? undefined : 'payload',
   ].filter((name) => name !== undefined);
   if (missing.length > 0) {

@@ -1,5 +1,8 @@
 // Protobuf contracts of HMS's Kafka messages: the generated schemas, envelope helpers and topics.
 export * from './gen/hms/events/v1/envelope_pb.js';
+export * from './gen/hms/identity/v1/events_pb.js';
+export * from './gen/hms/clinical/v1/events_pb.js';
+export * from './gen/hms/audit/v1/audit_record_pb.js';
 export * from './envelope.js';
 export * from './registry.js';
 export * from './topics.js';

@@ -1,7 +1,14 @@
 import { createRegistry, type Registry } from '@bufbuild/protobuf';
+import { file_hms_audit_v1_audit_record } from './gen/hms/audit/v1/audit_record_pb.js';
+import { file_hms_clinical_v1_events } from './gen/hms/clinical/v1/events_pb.js';
+import { file_hms_identity_v1_events } from './gen/hms/identity/v1/events_pb.js';
 
 /**
- * Every message HMS may carry in EventEnvelope.payload. unpackPayload resolves type URLs here, so a
- * payload message missing from this list cannot be read by consumers.
+ * Registry of every message HMS may carry in EventEnvelope.payload. unpackPayload resolves type URLs
+ * here, so a payload file missing from this list cannot be read by consumers.
  */
-export const payloadRegistry: Registry = createRegistry();
+export const payloadRegistry: Registry = createRegistry(
+  file_hms_identity_v1_events,
+  file_hms_clinical_v1_events,
+  file_hms_audit_v1_audit_record,
+);

@@ -37,7 +37,7 @@ export type EventEnvelope = Message<"hms.events.v1.EventEnvelope"> & {
   type: string;
 
   /**
-   * Tenant the event belongs to; background work takes its tenant from here.
+   * Tenant the event belongs to, empty only for platform-level events such as an operator sign-in.
    *
    * @generated from field: string tenant_id = 3;
    */
