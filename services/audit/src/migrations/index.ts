@@ -1,0 +1,4 @@
+import { Migration20261205000000CreateAuditSchema } from './Migration20261205000000CreateAuditSchema.js';
+
+/** Migrations of the audit schema, oldest first; a released migration is never edited, only followed. */
+export const migrations = [Migration20261205000000CreateAuditSchema];
