@@ -65,16 +65,14 @@ async function appendNormalized(
 
   // Lock the tenant's chain head. Every append of the tenant takes this row lock first, so appends
   // queue here, sequence numbers stay gapless, and the duplicate check below cannot race with another
-  // insert of the same id. The first append of a tenant creates the head; a concurrent first append
-  // waits on that insert and then finds the row.
-  await em.execute(
-    `insert into audit.chain_heads (tenant_id, seq, hash, updated_at) values (?, 0, ?, ?)
-     on conflict (tenant_id) do nothing`,
-    [tenantId, GENESIS_HASH, receivedAt.toISOString()],
-  );
+  // insert of the same id. The upsert creates the head on a tenant's first append and otherwise locks
+  // it without changing it, in one round trip. PostgreSQL returns the latest committed head even
+  // when this statement had to wait for another append's lock.
   const heads = await em.execute<{ seq: string; hash: Buffer }[]>(
-    'select seq::text as seq, hash from audit.chain_heads where tenant_id = ? for update',
-    [tenantId],
+    `insert into audit.chain_heads as head (tenant_id, seq, hash, updated_at) values (?, 0, ?, ?)
+     on conflict (tenant_id) do update set updated_at = head.updated_at
+     returning head.seq::text as seq, head.hash`,
+    [tenantId, GENESIS_HASH, receivedAt.toISOString()],
   );
   const head = heads[0];
   if (!head) throw new Error(`The audit chain head of tenant ${tenantId} could not be locked.`);
