@@ -17,3 +17,5 @@ export * from './graphql/request-context.js';
 export * from './graphql/scalars.js';
 export * from './graphql/server.js';
 export * from './http/trace.js';
+export * from './events/bus.js';
+export * from './events/trace.js';
