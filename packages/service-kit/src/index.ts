@@ -18,4 +18,7 @@ export * from './graphql/scalars.js';
 export * from './graphql/server.js';
 export * from './http/trace.js';
 export * from './events/bus.js';
+export * from './events/outbox.js';
+export * from './events/relay.js';
+export * from './events/relay-role.js';
 export * from './events/trace.js';
