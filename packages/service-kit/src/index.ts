@@ -18,6 +18,7 @@ export * from './graphql/scalars.js';
 export * from './graphql/server.js';
 export * from './http/trace.js';
 export * from './events/bus.js';
+export * from './events/consumer.js';
 export * from './events/outbox.js';
 export * from './events/relay.js';
 export * from './events/relay-role.js';
