@@ -1,14 +1,19 @@
+import { AUDIT_TOPIC } from '@hms/proto-schemas';
 import {
+  createEventBus,
   createLogger,
   createOrm,
   createTokenVerifier,
   scalarResolvers,
   startSubgraphServer,
+  type EventConsumer,
   type Logger,
 } from '@hms/service-kit';
+import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { AuditConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { incidentResolvers } from './incidents/resolvers.js';
+import { startAuditConsumer } from './ingest/consumer.js';
 import { auditRecordResolvers } from './records/resolvers.js';
 import { loadTypeDefs } from './type-defs.js';
 
@@ -18,15 +23,22 @@ export interface StartAuditOptions {
   host?: string;
   /** Sees every SQL statement the ORM sends, for tests that count queries. */
   onQuery?: (sql: string) => void;
+  /**
+   * The consumer of audit records from Kafka: on by default, `false` serves the graph alone (tests
+   * of the graph), and a topic and group of its own keep a test's records apart from everyone else's.
+   */
+  consumer?: false | { topic?: string; groupId?: string };
 }
 
 export interface RunningAudit {
   url: string;
   port: number;
+  /** The Kafka consumer, unless it was turned off; its counts show what it applied. */
+  consumer?: EventConsumer;
   stop(): Promise<void>;
 }
 
-/** Starts the audit subgraph: the ORM on the app role, then the GraphQL server. */
+/** Starts the audit subgraph: the ORM on the app role, the consumer of hms.audit.v1, then the GraphQL server. */
 export async function startAudit(
   config: AuditConfig,
   options: StartAuditOptions = {},
@@ -41,7 +53,25 @@ export async function startAudit(
     });
   }
 
+  const consumerOptions = options.consumer === false ? undefined : (options.consumer ?? {});
+  const bus = consumerOptions
+    ? createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'audit', logger })
+    : undefined;
+  let consumer: EventConsumer | undefined;
+  const shutDown = async () => {
+    await consumer?.stop();
+    await bus?.disconnect();
+    await orm.close();
+  };
+
   try {
+    const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
+    if (bus && consumerOptions) {
+      const topic = consumerOptions.topic ?? AUDIT_TOPIC;
+      consumer = await startAuditConsumer({ bus, orm, logger, topic, groupId: consumerOptions.groupId });
+      readiness.kafka = () => bus.ensureTopics([topic]);
+    }
+
     const records = auditRecordResolvers(orm);
     const incidents = incidentResolvers(orm);
     const server = await startSubgraphServer({
@@ -62,18 +92,21 @@ export async function startAudit(
       }),
       logger,
       production: config.HMS_ENV === 'production',
-      readiness: { database: () => orm.em.fork().getConnection().execute('select 1') },
+      readiness,
     });
     return {
       url: server.url,
       port: server.port,
+      consumer,
       stop: async () => {
+        // The server stops first so no request starts on a closing ORM; the consumer then finishes
+        // the record in progress before the ORM closes.
         await server.stop();
-        await orm.close();
+        await shutDown();
       },
     };
   } catch (error) {
-    await orm.close();
+    await shutDown();
     throw error;
   }
 }

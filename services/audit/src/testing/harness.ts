@@ -1,4 +1,4 @@
-import { createLogger, type MikroORM } from '@hms/service-kit';
+import { createLogger, type EventConsumer, type MikroORM } from '@hms/service-kit';
 import {
   bearer,
   postGraphQL,
@@ -22,6 +22,8 @@ export interface AuditHarness {
   issuer: TestIssuer;
   /** An ORM on the app role, for tests that append records directly as the consumer does. */
   orm: MikroORM;
+  /** The running service's Kafka consumer, when the harness was started with one. */
+  consumer?: EventConsumer;
   /** Signs a token of a new user of `tenantId`; by default the user may read the audit log. */
   token(tenantId: string, perms?: string[], sub?: string): Promise<string>;
   /** Posts an operation, with `token` as bearer when given. */
@@ -38,7 +40,9 @@ export interface AuditHarness {
  * Starts the audit subgraph in-process on a free loopback port, against the migrated test database
  * and a test issuer whose JWKS it fetches like identity's.
  */
-export async function startHarness(options: Pick<StartAuditOptions, 'onQuery'> = {}): Promise<AuditHarness> {
+export async function startHarness(
+  options: Pick<StartAuditOptions, 'onQuery' | 'consumer'> = {},
+): Promise<AuditHarness> {
   const database = await migrateTestDatabase();
   const issuer = await startTestIssuer();
   let running: RunningAudit;
@@ -57,6 +61,8 @@ export async function startHarness(options: Pick<StartAuditOptions, 'onQuery'> =
       {
         host: '127.0.0.1',
         onQuery: options.onQuery,
+        // Tests of the graph need no Kafka; consumer tests pass a topic of their own.
+        consumer: options.consumer ?? false,
         logger: createLogger('audit', process.env.HMS_LOG_LEVEL ?? 'warn'),
       },
     );
@@ -71,6 +77,7 @@ export async function startHarness(options: Pick<StartAuditOptions, 'onQuery'> =
     database,
     issuer,
     orm,
+    consumer: running.consumer,
     token: (tenantId, perms = [AUDIT_READ], sub) =>
       issuer.sign({ tid: tenantId, perms, ...(sub ? { sub } : {}) }),
     graphql: (query, variables = {}, token, headers = {}) =>
