@@ -23,3 +23,4 @@ export * from './events/outbox.js';
 export * from './events/relay.js';
 export * from './events/relay-role.js';
 export * from './events/trace.js';
+export * from './events/publish.js';
