@@ -15,8 +15,17 @@ import {
 } from '@hms/proto-schemas';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/claims.js';
-import { newId } from '../ids.js';
-import { enqueue } from './outbox.js';
+import { isUuid, newId } from '../ids.js';
+import {
+  checkedSchema,
+  enqueue,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  outboxMessageKey,
+  schemaOf,
+  TENANT_ID_HEADER,
+  type OutboxEvent,
+} from './outbox.js';
 import { currentTraceHeaders, TRACEPARENT_HEADER, TRACESTATE_HEADER, type MessageHeaders } from './trace.js';
 
 export { Operation as AuditOperation, Outcome as AuditOutcome };
@@ -135,56 +144,125 @@ export async function recordAudit(
   origin: EventOrigin,
   entry: AuditEntry & { producer: string },
 ): Promise<string | undefined> {
-  // NOTE: platform-level actions (a platform operator's sign-in, for one) carry no tenant, and are not
-  // recorded here: the outbox, applied_events and the audit hash chains are all per tenant. They are
-  // logged by the service; a platform audit log would need a chain of its own.
-  if (!entry.tenantId) return undefined;
-  const tenantId = entry.tenantId;
-  const recordId = newId();
+  const [recordId] = await recordAudits(em, origin, [entry], entry.producer);
+  return recordId;
+}
+
+/**
+ * Writes several audit records of one origin with a single insert, such as the READ records of a
+ * page of patients, so the cost of auditing a list does not grow with its length. Returns the ids of
+ * the records written; entries without a tenant are skipped, as in recordAudit.
+ */
+export async function recordAudits(
+  em: EntityManager,
+  origin: EventOrigin,
+  entries: readonly AuditEntry[],
+  producer: string,
+): Promise<string[]> {
+  // NOTE: platform-level actions (a platform operator's sign-in, for one) carry no tenant and are not
+  // recorded here, because the outbox, applied_events and the audit hash chains are all per tenant.
+  // The service logs them instead; a platform audit log would need a chain of its own.
+  const recorded = entries.filter((entry): entry is AuditEntry & { tenantId: string } => !!entry.tenantId);
+  if (recorded.length === 0) return [];
+
   const occurredAt = timestampFromDate(new Date());
   const trace = traceOf(origin);
   const actor = actorOf(origin);
-  const record = create(AuditRecordSchema, {
-    recordId,
-    tenantId,
-    occurredAt,
-    actor,
-    action: entry.action,
-    operation: entry.operation,
-    entityType: entry.entity.type,
-    entityId: entry.entity.id ?? '',
-    patientId: entry.patientId ?? '',
-    changedFields: [...(entry.changedFields ?? [])],
-    outcome: entry.outcome,
-    reason: entry.reason ?? '',
-    traceId: traceIdOfParent(trace[TRACEPARENT_HEADER]) ?? '',
-    requestId: origin.requestId ?? '',
-    producer: entry.producer,
+  const traceContext = {
+    traceparent: trace[TRACEPARENT_HEADER] ?? '',
+    tracestate: trace[TRACESTATE_HEADER] ?? '',
+  };
+  const events: OutboxEvent[] = recorded.map((entry) => {
+    const recordId = newId();
+    const record = create(AuditRecordSchema, {
+      recordId,
+      tenantId: entry.tenantId,
+      occurredAt,
+      actor,
+      action: entry.action,
+      operation: entry.operation,
+      entityType: entry.entity.type,
+      entityId: entry.entity.id ?? '',
+      patientId: entry.patientId ?? '',
+      changedFields: [...(entry.changedFields ?? [])],
+      outcome: entry.outcome,
+      reason: entry.reason ?? '',
+      traceId: traceIdOfParent(trace[TRACEPARENT_HEADER]) ?? '',
+      requestId: origin.requestId ?? '',
+      producer,
+    });
+    // The envelope's event id is the record id, so a redelivered record is recognised either way.
+    const envelope = create(EventEnvelopeSchema, {
+      eventId: recordId,
+      type: AUDIT_RECORD_EVENT_TYPE,
+      tenantId: entry.tenantId,
+      occurredAt,
+      producer,
+      actor,
+      subject: { type: entry.entity.type, id: entry.entity.id ?? '' },
+      trace: traceContext,
+      payload: packPayload(AuditRecordSchema, record),
+    });
+    // No key: the message key is the tenant id alone, which keeps one tenant's chain in order.
+    return {
+      eventId: recordId,
+      tenantId: entry.tenantId,
+      type: AUDIT_RECORD_EVENT_TYPE,
+      topic: AUDIT_TOPIC,
+      payload: encodeEnvelope(envelope),
+      headers: trace,
+    };
   });
-  // The envelope's event id is the record id, so a redelivered record is recognised either way.
-  const envelope = create(EventEnvelopeSchema, {
-    eventId: recordId,
-    type: AUDIT_RECORD_EVENT_TYPE,
-    tenantId,
-    occurredAt,
-    producer: entry.producer,
-    actor,
-    subject: { type: entry.entity.type, id: entry.entity.id ?? '' },
-    trace: {
-      traceparent: trace[TRACEPARENT_HEADER] ?? '',
-      tracestate: trace[TRACESTATE_HEADER] ?? '',
-    },
-    payload: packPayload(AuditRecordSchema, record),
-  });
-  await enqueue(em, {
-    eventId: recordId,
-    tenantId,
-    type: AUDIT_RECORD_EVENT_TYPE,
-    topic: AUDIT_TOPIC,
-    payload: encodeEnvelope(envelope),
-    headers: trace,
-  });
-  return recordId;
+
+  if (events.length === 1) {
+    await enqueue(em, events[0]!);
+  } else {
+    await enqueueAll(em, events);
+  }
+  return events.map((event) => event.eventId);
+}
+
+/**
+ * Writes events to the outbox with one insert statement. It applies the rules of enqueue (a
+ * transaction, UUIDs, the same headers and message key) to every row.
+ */
+async function enqueueAll(em: EntityManager, events: readonly OutboxEvent[]): Promise<void> {
+  if (!em.isInTransaction()) {
+    throw new Error(
+      'recordAudits() must run inside the transaction of the change it reports (inTenantTransaction); ' +
+        'outside of one, the records would be published even if the change rolled back.',
+    );
+  }
+  const schema = checkedSchema(schemaOf(em));
+  const current = currentTraceHeaders();
+  const params: unknown[] = [];
+  for (const event of events) {
+    if (!isUuid(event.tenantId)) {
+      throw new Error(`The tenant id ${JSON.stringify(event.tenantId)} is not a UUID.`);
+    }
+    const headers: MessageHeaders = {
+      ...current,
+      ...event.headers,
+      [EVENT_ID_HEADER]: event.eventId,
+      [EVENT_TYPE_HEADER]: event.type,
+      [TENANT_ID_HEADER]: event.tenantId,
+    };
+    params.push(
+      event.eventId,
+      event.tenantId,
+      event.type,
+      event.topic,
+      outboxMessageKey(event.tenantId, event.key),
+      JSON.stringify(headers),
+      Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength),
+    );
+  }
+  const rows = events.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+  await em.execute(
+    `insert into ${schema}.outbox (event_id, tenant_id, type, topic, message_key, headers, payload)
+     values ${rows}`,
+    params,
+  );
 }
 
 /** publishEvent and recordAudit of one service, which names itself as the producer once. */
@@ -196,6 +274,7 @@ export interface Publisher {
     event: DomainEvent<Desc>,
   ): Promise<string>;
   recordAudit(em: EntityManager, origin: EventOrigin, entry: AuditEntry): Promise<string | undefined>;
+  recordAudits(em: EntityManager, origin: EventOrigin, entries: readonly AuditEntry[]): Promise<string[]>;
 }
 
 /** Returns the publisher of the service `producer`, such as `clinical`. */
@@ -204,6 +283,7 @@ export function createPublisher(producer: string): Publisher {
     producer,
     publishEvent: (em, origin, event) => publishEvent(em, origin, { ...event, producer }),
     recordAudit: (em, origin, entry) => recordAudit(em, origin, { ...entry, producer }),
+    recordAudits: (em, origin, entries) => recordAudits(em, origin, entries, producer),
   };
 }
 

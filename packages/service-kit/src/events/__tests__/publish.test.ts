@@ -172,6 +172,34 @@ describe('publishEvent and recordAudit', { timeout: 60_000 }, () => {
     assert.equal(envelope.actor?.id, userId);
   });
 
+  test('audit batch: one insert, decodable rows', async () => {
+    const tenantId = newId();
+    const patientIds = [newId(), newId(), newId()];
+    const recordIds = await inTenantTransaction(app, tenantId, (em) =>
+      publisher.recordAudits(
+        em,
+        contextOf(tenantId),
+        patientIds.map((patientId) => ({
+          tenantId,
+          action: 'patient.read',
+          operation: Operation.READ,
+          entity: { type: 'Patient', id: patientId },
+          patientId,
+          outcome: Outcome.SUCCESS,
+        })),
+      ),
+    );
+
+    assert.equal(recordIds.length, 3);
+    for (const [index, recordId] of recordIds.entries()) {
+      const row = await rowOf(recordId);
+      assert.equal(row.message_key, tenantId);
+      assert.equal(row.headers['hms-event-id'], recordId);
+      const record = unpackPayloadAs(decodeEnvelope(row.payload), AuditRecordSchema);
+      assert.equal(record?.patientId, patientIds[index]);
+    }
+  });
+
   test('rollback stores nothing', async () => {
     const tenantId = newId();
     let eventId: string | undefined;
