@@ -1,11 +1,17 @@
+import { AUDIT_TOPIC, CLINICAL_EVENTS_TOPIC } from '@hms/proto-schemas';
 import {
+  createEventBus,
   createLogger,
   createOrm,
   createTokenVerifier,
   scalarResolvers,
+  startOutboxRelay,
   startSubgraphServer,
+  type EventBus,
   type Logger,
+  type OutboxRelay,
 } from '@hms/service-kit';
+import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
@@ -25,7 +31,7 @@ export interface RunningClinical {
   stop(): Promise<void>;
 }
 
-/** Starts the clinical subgraph: the ORM on the app role, then the GraphQL server. */
+/** Starts the clinical subgraph: the ORM on the app role, the outbox relay when configured, then the GraphQL server. */
 export async function startClinical(
   config: ClinicalConfig,
   options: StartClinicalOptions = {},
@@ -44,6 +50,28 @@ export async function startClinical(
     });
   }
 
+  // The outbox relay runs in-process when configured. Without it writes still succeed, and their
+  // events wait in the outbox for a relay.
+  let bus: EventBus | undefined;
+  let relay: OutboxRelay | undefined;
+  const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
+  if (config.HMS_OUTBOX_RELAY_DATABASE_URL && config.HMS_KAFKA_BROKERS?.length) {
+    const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'clinical', logger });
+    bus = kafka;
+    relay = startOutboxRelay({
+      databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
+      schema: 'clinical',
+      bus: kafka,
+      logger,
+    });
+    readiness.kafka = () => kafka.ensureTopics([CLINICAL_EVENTS_TOPIC, AUDIT_TOPIC]);
+  }
+  const shutDown = async () => {
+    await relay?.stop();
+    await bus?.disconnect();
+    await orm.close();
+  };
+
   try {
     const server = await startSubgraphServer({
       name: 'clinical',
@@ -58,18 +86,19 @@ export async function startClinical(
       }),
       logger,
       production: config.HMS_ENV === 'production',
-      readiness: { database: () => orm.em.fork().getConnection().execute('select 1') },
+      readiness,
     });
     return {
       url: server.url,
       port: server.port,
       stop: async () => {
+        // The server stops first, so that no request writes to the outbox after the relay's last batch.
         await server.stop();
-        await orm.close();
+        await shutDown();
       },
     };
   } catch (error) {
-    await orm.close();
+    await shutDown();
     throw error;
   }
 }

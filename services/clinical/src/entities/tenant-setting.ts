@@ -14,6 +14,8 @@ export const TenantSetting = defineEntity({
   properties: {
     tenantId: p.uuid().primary(),
     ageOfMajority: p.smallint(),
+    /** Whether reads of patient data become audit records; on unless the tenant turned it off. */
+    readAuditEnabled: p.boolean().default(true),
     updatedAt: p.datetime(),
   },
   filters: tenantFilters,

@@ -10,6 +10,7 @@ import {
   type SubgraphContext,
 } from '@hms/service-kit';
 import type { RegisterPatientInput, UpdatePatientInput } from './inputs.js';
+import { auditPatientReads } from './events.js';
 import { searchPatients, type SearchArguments } from './search.js';
 import { loadPatients, patientIdByIdentifier, registerPatient, updatePatient } from './store.js';
 import type { PatientView } from './view.js';
@@ -36,7 +37,11 @@ export function patientResolvers(orm: MikroORM) {
       () =>
         new DataLoader<string, PatientView | null>(
           async (ids) => {
-            const views = await inTenantTransaction(orm, tenantId, (em) => loadPatients(em, ids, new Date()));
+            const views = await inTenantTransaction(orm, tenantId, async (em) => {
+              const loaded = await loadPatients(em, ids, new Date());
+              await auditPatientReads(em, context, tenantId, [...loaded.keys()]);
+              return loaded;
+            });
             return ids.map((id) => views.get(id) ?? null);
           },
           { maxBatchSize: MAX_BATCH },
@@ -55,7 +60,16 @@ export function patientResolvers(orm: MikroORM) {
       patients: async (_: unknown, args: SearchArguments, context: SubgraphContext) => {
         requirePermission(context, PATIENT_READ);
         const tenantId = requireTenant(context);
-        return inTenantTransaction(orm, tenantId, (em) => searchPatients(em, tenantId, args, new Date()));
+        return inTenantTransaction(orm, tenantId, async (em) => {
+          const page = await searchPatients(em, tenantId, args, new Date());
+          await auditPatientReads(
+            em,
+            context,
+            tenantId,
+            page.edges.map((edge) => edge.node.id),
+          );
+          return page;
+        });
       },
 
       patientByIdentifier: async (
@@ -81,7 +95,7 @@ export function patientResolvers(orm: MikroORM) {
         requirePermission(context, PATIENT_WRITE);
         const tenantId = requireTenant(context);
         return inTenantTransaction(orm, tenantId, (em) =>
-          registerPatient(em, tenantId, args.input, new Date()),
+          registerPatient(em, tenantId, args.input, new Date(), context),
         );
       },
 
@@ -94,7 +108,7 @@ export function patientResolvers(orm: MikroORM) {
         const tenantId = requireTenant(context);
         assertId(args.id, 'id');
         return inTenantTransaction(orm, tenantId, (em) =>
-          updatePatient(em, tenantId, args.id, args.input, new Date()),
+          updatePatient(em, tenantId, args.id, args.input, new Date(), context),
         );
       },
     },

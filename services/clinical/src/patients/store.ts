@@ -1,9 +1,10 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { HmsError, newId, type EntityManager } from '@hms/service-kit';
+import { HmsError, newId, type EntityManager, type EventOrigin } from '@hms/service-kit';
 import { Patient } from '../entities/patient.js';
 import { PatientGuardian } from '../entities/patient-guardian.js';
 import { PatientIdentifier } from '../entities/patient-identifier.js';
 import { DEFAULT_AGE_OF_MAJORITY, TenantSetting } from '../entities/tenant-setting.js';
+import { changedFieldsOf, patientRegistered, patientUpdated } from './events.js';
 import { nextMrn } from './mrn.js';
 import { digitsOf, searchTextOf, sortKeysOf } from './normalize.js';
 import type {
@@ -86,12 +87,16 @@ export async function patientIdByIdentifier(
   return identifier?.patientId;
 }
 
-/** Validates and stores a new patient with the next MRN of the tenant. */
+/**
+ * Validates and stores a new patient with the next MRN of the tenant, and writes its event and audit
+ * record to the outbox in the same transaction.
+ */
 export async function registerPatient(
   em: EntityManager,
   tenantId: string,
   input: RegisterPatientInput,
   now: Date,
+  origin: EventOrigin,
 ): Promise<PatientView> {
   // Validation comes first and reads nothing but the tenant setting, so invalid input writes nothing.
   const majority = await ageOfMajority(em);
@@ -118,12 +123,13 @@ export async function registerPatient(
     createGuardian(em, tenantId, patient.id, guardian, position),
   );
   await flushMappingConflicts(em);
+  await patientRegistered(em, origin, tenantId, patient);
 
   return patientView(patient, identifiers, guardians, majority, now);
 }
 
 /**
- * Applies an update to a patient. The row is locked first so that two concurrent updates apply one
+ * Applies an update to a patient and writes its event and audit record, naming the changed fields. The row is locked first so that two concurrent updates apply one
  * after the other instead of the second overwriting the first with stale values.
  */
 export async function updatePatient(
@@ -132,6 +138,7 @@ export async function updatePatient(
   id: string,
   input: UpdatePatientInput,
   now: Date,
+  origin: EventOrigin,
 ): Promise<PatientView> {
   const patient = await em.findOne(Patient, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!patient) throw HmsError.notFound('Patient', id);
@@ -139,7 +146,8 @@ export async function updatePatient(
   let guardians = await em.find(PatientGuardian, { patientId: id }, { orderBy: { position: 'asc' } });
 
   const majority = await ageOfMajority(em);
-  const draft = validateUpdate(input, draftOf(patient, identifiers, guardians), {
+  const stored = draftOf(patient, identifiers, guardians);
+  const draft = validateUpdate(input, stored, {
     ageOfMajority: majority,
     now,
   });
@@ -156,6 +164,7 @@ export async function updatePatient(
   }
   em.assign(patient, { ...columnsOf(draft, patient.mrn), updatedAt: now });
   await flushMappingConflicts(em);
+  await patientUpdated(em, origin, tenantId, id, changedFieldsOf(stored, draft));
 
   return patientView(patient, identifiers, guardians, majority, now);
 }

@@ -1,9 +1,11 @@
-import { createLogger, createOrm, migrate } from '@hms/service-kit';
+import { createLogger, createOrm, migrate, provisionRelayRole } from '@hms/service-kit';
 import {
   bearer,
   postGraphQL,
   provisionTestDatabase,
   startTestIssuer,
+  testAdminUrl,
+  testDatabaseName,
   type GraphQLResponse,
   type ServiceTestDatabase,
   type TestIssuer,
@@ -16,6 +18,8 @@ import { PATIENT_READ, PATIENT_WRITE } from '../patients/resolvers.js';
 /** Provisions the clinical schema in the test database and applies its migrations as the owner. */
 export async function migrateTestDatabase(): Promise<ServiceTestDatabase> {
   const database = await provisionTestDatabase('clinical', extensions, leakproofFunctions);
+  // The outbox policies name the relay role, so it must exist before the migrations.
+  await provisionRelayRole({ adminUrl: testAdminUrl, database: testDatabaseName, service: 'clinical' });
   const owner = await createOrm({ clientUrl: database.ownerUrl, schema: 'clinical', entities, migrations });
   try {
     await migrate(owner);
@@ -31,11 +35,12 @@ export interface ClinicalHarness {
   issuer: TestIssuer;
   /** Signs a token of a new user of `tenantId`; by default it may read and write patients. */
   token(tenantId: string, perms?: string[]): Promise<string>;
-  /** Posts an operation, with `token` as bearer when given. */
+  /** Posts an operation, with `token` as bearer when given and any extra headers (a traceparent). */
   graphql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
     token?: string,
+    headers?: Record<string, string>,
   ): Promise<{ status: number; body: GraphQLResponse<T> }>;
   stop(): Promise<void>;
 }
@@ -77,8 +82,8 @@ export async function startHarness(
     database,
     issuer,
     token: (tenantId, perms = [PATIENT_READ, PATIENT_WRITE]) => issuer.sign({ tid: tenantId, perms }),
-    graphql: (query, variables = {}, token) =>
-      postGraphQL(running.url, query, variables, token ? bearer(token) : {}),
+    graphql: (query, variables = {}, token, headers = {}) =>
+      postGraphQL(running.url, query, variables, { ...headers, ...(token ? bearer(token) : {}) }),
     stop: async () => {
       await running.stop();
       await issuer.stop();
