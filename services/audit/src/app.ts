@@ -6,14 +6,13 @@ import {
   createTokenVerifier,
   scalarResolvers,
   startSubgraphServer,
-  type EventConsumer,
   type Logger,
 } from '@hms/service-kit';
 import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { AuditConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { incidentResolvers } from './incidents/resolvers.js';
-import { startAuditConsumer } from './ingest/consumer.js';
+import { startAuditIngest, type AuditIngest } from './ingest/consumer.js';
 import { auditRecordResolvers } from './records/resolvers.js';
 import { loadTypeDefs } from './type-defs.js';
 
@@ -33,8 +32,8 @@ export interface StartAuditOptions {
 export interface RunningAudit {
   url: string;
   port: number;
-  /** The Kafka consumer, unless it was turned off; its counts show what it applied. */
-  consumer?: EventConsumer;
+  /** The Kafka consumer, unless it was turned off; it starts in the background. */
+  ingest?: AuditIngest;
   stop(): Promise<void>;
 }
 
@@ -57,9 +56,9 @@ export async function startAudit(
   const bus = consumerOptions
     ? createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'audit', logger })
     : undefined;
-  let consumer: EventConsumer | undefined;
+  let ingest: AuditIngest | undefined;
   const shutDown = async () => {
-    await consumer?.stop();
+    await ingest?.stop();
     await bus?.disconnect();
     await orm.close();
   };
@@ -68,8 +67,12 @@ export async function startAudit(
     const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
     if (bus && consumerOptions) {
       const topic = consumerOptions.topic ?? AUDIT_TOPIC;
-      consumer = await startAuditConsumer({ bus, orm, logger, topic, groupId: consumerOptions.groupId });
-      readiness.kafka = () => bus.ensureTopics([topic]);
+      const running = startAuditIngest({ bus, orm, logger, topic, groupId: consumerOptions.groupId });
+      ingest = running;
+      readiness.kafka = async () => {
+        if (!running.consumer) throw new Error('The consumer of hms.audit.v1 has not started yet.');
+        await bus.ensureTopics([topic]);
+      };
     }
 
     const records = auditRecordResolvers(orm);
@@ -97,7 +100,7 @@ export async function startAudit(
     return {
       url: server.url,
       port: server.port,
-      consumer,
+      ingest,
       stop: async () => {
         // The server stops first so no request starts on a closing ORM; the consumer then finishes
         // the record in progress before the ORM closes.

@@ -6,6 +6,7 @@ import {
   type Logger,
   type MikroORM,
 } from '@hms/service-kit';
+import { backoffDelay, delay } from '@hms/service-kit/events/backoff';
 import { appendInTransaction } from '../records/append.js';
 import { decodeAuditRecordMessage } from './decode.js';
 
@@ -57,4 +58,57 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
     },
     logger: options.logger,
   });
+}
+
+/** The consumer of a running service, started in the background. */
+export interface AuditIngest {
+  /** Resolves once the consumer has started; rejects only when stop() came first. */
+  readonly started: Promise<EventConsumer>;
+  /** The consumer, once started. */
+  readonly consumer: EventConsumer | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the consumer in the background, retrying until Kafka is reachable, so the service serves
+ * the audit log and takes incident reports while Kafka is down. Records published meanwhile wait in
+ * Kafka. Readiness reports Kafka unavailable until then.
+ */
+export function startAuditIngest(options: AuditConsumerOptions): AuditIngest {
+  const stopping = new AbortController();
+  let consumer: EventConsumer | undefined;
+
+  const started = (async () => {
+    for (let failures = 1; ; failures++) {
+      try {
+        consumer = await startAuditConsumer(options);
+        return consumer;
+      } catch (error) {
+        if (stopping.signal.aborted) throw new Error('The audit consumer was stopped before it started.');
+        const retryInMs = backoffDelay(failures, { initialMs: 1_000, maxMs: 30_000 });
+        if (failures === 1 || failures % 10 === 0) {
+          options.logger.warn(
+            { err: error, failures, retryInMs },
+            'The audit consumer could not start; audit records wait in Kafka until it does. Retrying.',
+          );
+        }
+        await delay(retryInMs, stopping.signal);
+        if (stopping.signal.aborted) throw new Error('The audit consumer was stopped before it started.');
+      }
+    }
+  })();
+  // A caller may never await `started`, and a rejection after stop() is expected, not an error.
+  started.catch(() => undefined);
+
+  return {
+    started,
+    get consumer() {
+      return consumer;
+    },
+    async stop() {
+      stopping.abort();
+      await started.catch(() => undefined);
+      await consumer?.stop();
+    },
+  };
 }

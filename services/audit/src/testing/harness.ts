@@ -22,7 +22,7 @@ export interface AuditHarness {
   issuer: TestIssuer;
   /** An ORM on the app role, for tests that append records directly as the consumer does. */
   orm: MikroORM;
-  /** The running service's Kafka consumer, when the harness was started with one. */
+  /** The running service's Kafka consumer, started, when the harness was started with one. */
   consumer?: EventConsumer;
   /** Signs a token of a new user of `tenantId`; by default the user may read the audit log. */
   token(tenantId: string, perms?: string[], sub?: string): Promise<string>;
@@ -41,7 +41,7 @@ export interface AuditHarness {
  * and a test issuer whose JWKS it fetches like identity's.
  */
 export async function startHarness(
-  options: Pick<StartAuditOptions, 'onQuery' | 'consumer'> = {},
+  options: Pick<StartAuditOptions, 'onQuery' | 'consumer'> & { kafkaBrokers?: string[] } = {},
 ): Promise<AuditHarness> {
   const database = await migrateTestDatabase();
   const issuer = await startTestIssuer();
@@ -56,7 +56,7 @@ export async function startHarness(
         HMS_JWT_AUDIENCE: issuer.audience,
         HMS_DATABASE_URL: database.appUrl,
         HMS_PORT: 0,
-        HMS_KAFKA_BROKERS: testKafkaBrokers,
+        HMS_KAFKA_BROKERS: options.kafkaBrokers ?? testKafkaBrokers,
       },
       {
         host: '127.0.0.1',
@@ -71,13 +71,15 @@ export async function startHarness(
     throw error;
   }
   const orm = await openAppOrm(database);
+  // Waits for the consumer unless the test points it at a broker that is down on purpose.
+  const consumer = options.kafkaBrokers ? undefined : await running.ingest?.started;
 
   return {
     url: running.url,
     database,
     issuer,
     orm,
-    consumer: running.consumer,
+    consumer,
     token: (tenantId, perms = [AUDIT_READ], sub) =>
       issuer.sign({ tid: tenantId, perms, ...(sub ? { sub } : {}) }),
     graphql: (query, variables = {}, token, headers = {}) =>
