@@ -1,4 +1,6 @@
+import { AUDIT_TOPIC, IDENTITY_EVENTS_TOPIC } from '@hms/proto-schemas';
 import {
+  createEventBus,
   createLogger,
   createOrm,
   createRedis,
@@ -6,11 +8,15 @@ import {
   HmsError,
   isSessionRevoked,
   readTenantStatus,
+  startOutboxRelay,
   startSubgraphServer,
   TokenRejectedError,
+  type EventBus,
   type Logger,
+  type OutboxRelay,
   type TokenVerifier,
 } from '@hms/service-kit';
+import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { Redis } from 'ioredis';
 import type { IdentityConfig } from './config.js';
 import type { IdentityDeps } from './deps.js';
@@ -90,7 +96,29 @@ export async function startIdentity(
     logger,
   });
   const redis = createRedis(config.HMS_REDIS_URL, logger);
+  const readiness: ReadinessChecks = {
+    postgresql: () => orm.em.getConnection().execute('select 1'),
+    redis: () => redis.ping(),
+  };
+
+  // The outbox relay runs in-process when configured. Without it writes still succeed, and their
+  // events wait in the outbox for a relay.
+  let bus: EventBus | undefined;
+  let relay: OutboxRelay | undefined;
+  if (config.HMS_OUTBOX_RELAY_DATABASE_URL && config.HMS_KAFKA_BROKERS?.length) {
+    const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'identity', logger });
+    bus = kafka;
+    relay = startOutboxRelay({
+      databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
+      schema: 'identity',
+      bus: kafka,
+      logger,
+    });
+    readiness.kafka = () => kafka.ensureTopics([IDENTITY_EVENTS_TOPIC, AUDIT_TOPIC]);
+  }
   const stopConnections = async () => {
+    await relay?.stop();
+    await bus?.disconnect();
     await orm.close();
     redis.disconnect();
   };
@@ -150,10 +178,7 @@ export async function startIdentity(
       production,
       anonymousFields: ['login', 'refreshSession'],
       acceptPlatformTokens: true,
-      readiness: {
-        postgresql: () => orm.em.getConnection().execute('select 1'),
-        redis: () => redis.ping(),
-      },
+      readiness,
       routes: (app) => {
         mountJwksRoute(app, keys, logger);
         mountTenantStatusRoute(app, services.tenants, logger);

@@ -35,6 +35,14 @@ export const identityEnvShape = {
   HMS_IDENTITY_KEY_ENCRYPTION_KEY: aes256Key(),
   HMS_ACCESS_TOKEN_TTL_SECONDS: env.positiveInt().max(3600).default(900),
   HMS_REFRESH_TOKEN_TTL_SECONDS: env.positiveInt().default(30 * 24 * 3600),
+  /**
+   * The outbox relay role (hms_identity_relay). With HMS_KAFKA_BROKERS it runs the relay in this
+   * process; without them events stay in the outbox until a relay runs.
+   */
+  HMS_OUTBOX_RELAY_DATABASE_URL: env
+    .url('a PostgreSQL URL of the identity relay role (hms_identity_relay)')
+    .optional(),
+  HMS_KAFKA_BROKERS: env.list().optional(),
 };
 
 export type IdentityConfig = z.infer<z.ZodObject<typeof identityEnvShape>>;

@@ -28,11 +28,11 @@ export function roleResolvers(services: IdentityServices) {
     Mutation: {
       createRole: (_: unknown, args: { input: CreateRoleInput }, context: SubgraphContext) => {
         requirePermission(context, 'role:manage');
-        return services.roles.create(requireTenant(context), args.input);
+        return services.roles.create(requireTenant(context), args.input, context);
       },
       updateRole: (_: unknown, args: { id: string; input: UpdateRoleInput }, context: SubgraphContext) => {
         requirePermission(context, 'role:manage');
-        return services.roles.update(requireTenant(context), args.id, args.input);
+        return services.roles.update(requireTenant(context), args.id, args.input, context);
       },
     },
 

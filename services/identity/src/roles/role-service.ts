@@ -5,8 +5,11 @@ import {
   isUuid,
   newId,
   type EntityManager,
+  type EventOrigin,
 } from '@hms/service-kit';
+import { Operation, RoleCreatedSchema, RoleUpdatedSchema } from '@hms/proto-schemas';
 import type { IdentityDeps } from '../deps.js';
+import { emit, SYSTEM_ORIGIN } from '../events.js';
 import { Role } from '../entities/role.js';
 import { violatedUniqueConstraint } from '../db-errors.js';
 import { BUILT_IN_ROLES, isBuiltInRoleName, isPermission } from './permissions.js';
@@ -59,7 +62,7 @@ export class RoleService {
     );
   }
 
-  async create(tenantId: string, input: CreateRoleInput): Promise<Role> {
+  async create(tenantId: string, input: CreateRoleInput, origin: EventOrigin = SYSTEM_ORIGIN): Promise<Role> {
     const errors = new InputErrors();
     const name = input.name.trim();
     if (!ROLE_NAME.test(name))
@@ -77,7 +80,7 @@ export class RoleService {
     try {
       return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
         const now = new Date();
-        return em.create(Role, {
+        const role = em.create(Role, {
           id: newId(),
           tenantId,
           name,
@@ -87,6 +90,19 @@ export class RoleService {
           createdAt: now,
           updatedAt: now,
         });
+        await emit(
+          em,
+          origin,
+          {
+            type: 'identity.role.created',
+            tenantId,
+            subject: { type: 'Role', id: role.id },
+            payloadSchema: RoleCreatedSchema,
+            payload: { roleId: role.id, name, permissions: [...permissions] },
+          },
+          { action: 'role.create', operation: Operation.PERMISSION_CHANGE },
+        );
+        return role;
       });
     } catch (error) {
       if (violatedUniqueConstraint(error))
@@ -95,7 +111,12 @@ export class RoleService {
     }
   }
 
-  async update(tenantId: string, id: string, input: UpdateRoleInput): Promise<Role> {
+  async update(
+    tenantId: string,
+    id: string,
+    input: UpdateRoleInput,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<Role> {
     const errors = new InputErrors();
     const permissions = input.permissions
       ? checkPermissions(errors, 'input.permissions', input.permissions)
@@ -114,9 +135,33 @@ export class RoleService {
           `The built-in role ${role.name} cannot be changed; create a custom role with the permissions you need.`,
         );
       }
+      const oldPermissions = [...role.permissions];
+      const oldDescription = role.description ?? null;
       if (permissions) role.permissions = permissions;
       if (description !== undefined) role.description = description;
       role.updatedAt = new Date();
+
+      const changedFields = [
+        ...(JSON.stringify(oldPermissions) !== JSON.stringify(role.permissions) ? ['permissions'] : []),
+        ...(oldDescription !== (role.description ?? null) ? ['description'] : []),
+      ];
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.role.updated',
+          tenantId,
+          subject: { type: 'Role', id: role.id },
+          payloadSchema: RoleUpdatedSchema,
+          payload: {
+            roleId: role.id,
+            name: role.name,
+            oldPermissions,
+            newPermissions: [...role.permissions],
+          },
+        },
+        { action: 'role.update', operation: Operation.PERMISSION_CHANGE, changedFields },
+      );
       return role;
     });
   }

@@ -1,5 +1,20 @@
 import { LockMode } from '@mikro-orm/postgresql';
-import { HmsError, InputErrors, inPlatformTransaction, inTenantTransaction } from '@hms/service-kit';
+import {
+  HmsError,
+  InputErrors,
+  inPlatformTransaction,
+  inTenantTransaction,
+  type EventOrigin,
+} from '@hms/service-kit';
+import {
+  LoginFailedSchema,
+  LoginFailureReason,
+  LoginSucceededSchema,
+  Operation,
+  Outcome,
+} from '@hms/proto-schemas';
+import { emit, SYSTEM_ORIGIN } from '../events.js';
+import { emitAccountLocked } from '../users/user-service.js';
 import type { IdentityDeps } from '../deps.js';
 import { PlatformOperator } from '../entities/platform-operator.js';
 import { Tenant } from '../entities/tenant.js';
@@ -29,8 +44,8 @@ export const invalidCredentials = () => HmsError.unauthenticated('Invalid creden
 
 type Attempt =
   | { kind: 'ok'; grant: Grant; opened: OpenedSession; user?: User }
-  | { kind: 'failed'; reason: string; userId?: string }
-  | { kind: 'tenant_unavailable'; status: string };
+  | { kind: 'failed'; reason: string; userId?: string; tenantId?: string }
+  | { kind: 'tenant_unavailable'; status: string; userId: string; tenantId: string };
 
 /** Signs in tenant users and platform operators. */
 export class LoginService {
@@ -39,7 +54,11 @@ export class LoginService {
     private readonly sessions: SessionService,
   ) {}
 
-  async login(input: LoginInput, client: ClientInfo): Promise<AuthResult> {
+  async login(
+    input: LoginInput,
+    client: ClientInfo,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<AuthResult> {
     const errors = new InputErrors();
     const slug = input.tenantSlug?.trim().toLowerCase() || undefined;
     if (input.email && input.phone) errors.add('input.phone', 'give either email or phone, not both');
@@ -55,8 +74,9 @@ export class LoginService {
     const phone = input.phone ? normalizePhone(shapeErrors, 'input.phone', input.phone) : undefined;
 
     const attempt = slug
-      ? await this.attemptTenantUser(slug, email, phone, input.password, client)
+      ? await this.attemptTenantUser(slug, email, phone, input.password, client, origin)
       : await this.attemptPlatformOperator(email, input.password, client);
+    if (attempt.kind !== 'ok') await this.recordFailure(attempt, origin);
 
     // The access token is signed only after the session committed, so no token names a missing session.
     if (attempt.kind === 'ok') return this.sessions.issue(attempt.grant, attempt.opened, attempt.user);
@@ -68,18 +88,60 @@ export class LoginService {
     throw invalidCredentials();
   }
 
+  /**
+   * Records a failed sign-in of a tenant in a transaction of its own, which commits although the
+   * login then fails. It names the account when one matched, never the login name or the password.
+   */
+  private async recordFailure(attempt: Exclude<Attempt, { kind: 'ok' }>, origin: EventOrigin): Promise<void> {
+    const tenantId = attempt.tenantId;
+    if (!tenantId) return;
+    const reason = failureReasonOf(attempt);
+    const userId = attempt.userId ?? '';
+    try {
+      await inTenantTransaction(this.deps.orm, tenantId, (em) =>
+        emit(
+          em,
+          origin,
+          {
+            type: 'identity.login.failed',
+            tenantId,
+            subject: { type: 'User', id: userId },
+            payloadSchema: LoginFailedSchema,
+            payload: { reason, userId },
+          },
+          {
+            action: 'login.failed',
+            operation: Operation.LOGIN,
+            outcome: Outcome.FAILURE,
+            reason: LoginFailureReason[reason].toLowerCase(),
+          },
+        ),
+      );
+    } catch (error) {
+      // The caller gets the sign-in error either way, so a failed write is logged rather than raised.
+      this.deps.logger.error(
+        { err: error, tenantId, userId: attempt.userId },
+        'Could not record a failed sign-in in the outbox; check PostgreSQL.',
+      );
+    }
+  }
+
   private async attemptTenantUser(
     slug: string,
     email: string | undefined,
     phone: string | undefined,
     password: string,
     client: ClientInfo,
+    origin: EventOrigin,
   ): Promise<Attempt> {
     const { orm, passwords } = this.deps;
     const tenant = await inPlatformTransaction(orm, (em) => em.findOne(Tenant, { slug }));
     if (!tenant || (!email && !phone)) {
       await passwords.burn(password);
-      return { kind: 'failed', reason: tenant ? 'malformed_identifier' : 'unknown_tenant' };
+      // NOTE: an unknown slug names no tenant, so that failure has no tenant log to be recorded in.
+      return tenant
+        ? { kind: 'failed', reason: 'malformed_identifier', tenantId: tenant.id }
+        : { kind: 'failed', reason: 'unknown_tenant' };
     }
 
     const now = new Date();
@@ -90,11 +152,11 @@ export class LoginService {
       });
       if (!user) {
         await passwords.burn(password);
-        return { kind: 'failed', reason: 'unknown_user' };
+        return { kind: 'failed', reason: 'unknown_user', tenantId: tenant.id };
       }
       if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime()) {
         await passwords.burn(password);
-        return { kind: 'failed', reason: 'locked', userId: user.id };
+        return { kind: 'failed', reason: 'locked', userId: user.id, tenantId: tenant.id };
       }
 
       if (!(await passwords.verify(user.passwordHash, password))) {
@@ -106,16 +168,22 @@ export class LoginService {
             { userId: user.id, lockedUntil: user.lockedUntil },
             'Locked an account after repeated failed sign-ins.',
           );
+          await emitAccountLocked(em, origin, user, tenant.lockoutThreshold);
         }
-        return { kind: 'failed', reason: 'wrong_password', userId: user.id };
+        return { kind: 'failed', reason: 'wrong_password', userId: user.id, tenantId: tenant.id };
       }
 
       // Past this point the caller proved the password, so naming the tenant's status leaks nothing.
       const decision = await tenantUserGrant(em, tenant, user, now);
       if (decision.kind === 'tenant_unavailable')
-        return { kind: 'tenant_unavailable', status: decision.tenantStatus };
+        return {
+          kind: 'tenant_unavailable',
+          status: decision.tenantStatus,
+          userId: user.id,
+          tenantId: tenant.id,
+        };
       if (decision.kind === 'user_unavailable')
-        return { kind: 'failed', reason: decision.reason, userId: user.id };
+        return { kind: 'failed', reason: decision.reason, userId: user.id, tenantId: tenant.id };
 
       user.failedLoginCount = 0;
       user.lockedUntil = null;
@@ -123,6 +191,23 @@ export class LoginService {
       user.lastActiveAt = now;
       if (passwords.needsRehash(user.passwordHash)) user.passwordHash = await passwords.hash(password);
       const opened = this.sessions.open(em, this.sessions.realmOf(tenant.id), user.id, client, now);
+      // The request was anonymous, so the user who just proved the password is named as the actor.
+      const signedIn: EventOrigin = {
+        ...origin,
+        actor: { kind: 'user', id: user.id, sessionId: opened.sessionId, roles: decision.grant.roles },
+      };
+      await emit(
+        em,
+        signedIn,
+        {
+          type: 'identity.login.succeeded',
+          tenantId: tenant.id,
+          subject: { type: 'User', id: user.id },
+          payloadSchema: LoginSucceededSchema,
+          payload: { userId: user.id, sessionId: opened.sessionId },
+        },
+        { action: 'login.succeeded', operation: Operation.LOGIN },
+      );
       this.deps.logger.info(
         { tenantId: tenant.id, userId: user.id, sessionId: opened.sessionId },
         'Signed in a user.',
@@ -176,6 +261,9 @@ export class LoginService {
       if (passwords.needsRehash(operator.passwordHash))
         operator.passwordHash = await passwords.hash(password);
       const opened = this.sessions.open(em, this.sessions.realmOf(undefined), operator.id, client, now);
+      // NOTE: operator sign-ins publish no event and no audit record: both are per tenant (the outbox
+      // rows, applied_events and the audit chain), and an operator has none. The log line below is
+      // the only record until a platform audit log exists.
       this.deps.logger.info(
         { operatorId: operator.id, sessionId: opened.sessionId },
         'Signed in a platform operator.',
@@ -183,4 +271,13 @@ export class LoginService {
       return { kind: 'ok', grant: platformOperatorGrant(operator), opened };
     });
   }
+}
+
+/** Maps the internal reason of a failed attempt to the reasons an event may carry. */
+function failureReasonOf(attempt: Exclude<Attempt, { kind: 'ok' }>): LoginFailureReason {
+  if (attempt.kind === 'tenant_unavailable') return LoginFailureReason.TENANT_SUSPENDED;
+  if (attempt.reason === 'locked') return LoginFailureReason.ACCOUNT_LOCKED;
+  if (attempt.reason === 'deactivated' || attempt.reason === 'inactivity')
+    return LoginFailureReason.USER_DEACTIVATED;
+  return LoginFailureReason.BAD_CREDENTIALS;
 }

@@ -29,15 +29,15 @@ export function sessionResolvers(services: IdentityServices) {
 
     Mutation: {
       login: async (_: unknown, args: { input: LoginInput }, context: SubgraphContext) => {
-        const result = await services.logins.login(args.input, client(context));
+        const result = await services.logins.login(args.input, client(context), context);
         return remember(context, result);
       },
       refreshSession: async (_: unknown, args: { refreshToken: string }, context: SubgraphContext) => {
-        const result = await services.sessions.refresh(args.refreshToken, client(context));
+        const result = await services.sessions.refresh(args.refreshToken, client(context), context);
         return remember(context, result);
       },
       logout: async (_: unknown, __: unknown, context: SubgraphContext) => {
-        await services.sessions.logout(requirePrincipal(context));
+        await services.sessions.logout(requirePrincipal(context), context);
         return true;
       },
     },

@@ -1,5 +1,19 @@
-import { HmsError, markSessionRevoked, type EntityManager, type Principal } from '@hms/service-kit';
+import {
+  HmsError,
+  markSessionRevoked,
+  type EntityManager,
+  type EventOrigin,
+  type Principal,
+} from '@hms/service-kit';
+import {
+  Operation,
+  Outcome,
+  RefreshTokenReusedSchema,
+  SessionRevokedSchema,
+  SessionRevokeReason,
+} from '@hms/proto-schemas';
 import type { IdentityDeps } from '../deps.js';
+import { emit, SYSTEM_ORIGIN } from '../events.js';
 import { Session } from '../entities/session.js';
 import type { User } from '../entities/user.js';
 import type { AccessTokenSigner, Grant } from './access-tokens.js';
@@ -89,7 +103,11 @@ export class SessionService {
    * presented again means two parties have it, so the whole session is revoked and both must sign in
    * again. Roles, permissions and the tenant's status are read afresh, so changes reach the new token.
    */
-  async refresh(presented: string, client: ClientInfo): Promise<AuthResult> {
+  async refresh(
+    presented: string,
+    client: ClientInfo,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<AuthResult> {
     const owner = ownerOfRefreshToken(presented);
     if (!owner) throw invalidRefreshToken();
     const realm = this.realmOf(owner.kind === 'tenant' ? owner.tenantId : undefined);
@@ -105,6 +123,21 @@ export class SessionService {
       if (token.rotatedAt) {
         session.revokedAt = now;
         session.revokeReason = RevokeReason.refreshTokenReuse;
+        // NOTE: platform sessions have no tenant, so their reuse is only logged (see login.ts).
+        if (realm.tenantId) {
+          await emit(
+            em,
+            { ...origin, actor: { kind: 'user', id: subjectId, sessionId: session.id } },
+            {
+              type: 'identity.refresh_token.reused',
+              tenantId: realm.tenantId,
+              subject: { type: 'Session', id: session.id },
+              payloadSchema: RefreshTokenReusedSchema,
+              payload: { userId: subjectId, sessionId: session.id },
+            },
+            { action: 'refresh_token.reused', operation: Operation.SECURITY, outcome: Outcome.DENIED },
+          );
+        }
         return { kind: 'reused' as const, sessionId: session.id, subjectId };
       }
       if (token.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' as const, reason: 'expired' };
@@ -163,13 +196,32 @@ export class SessionService {
   }
 
   /** Ends the caller's own session. Idempotent: a session already revoked stays as it was. */
-  async logout(principal: Principal): Promise<void> {
+  async logout(principal: Principal, origin: EventOrigin = { principal }): Promise<void> {
     const realm = this.realmOf(principal.tenantId);
     await realm.transaction(async (em) => {
       const found = await realm.findSession(em, principal.sessionId);
       if (found && !found.session.revokedAt) {
         found.session.revokedAt = new Date();
         found.session.revokeReason = RevokeReason.logout;
+        // NOTE: an operator's logout has no tenant, so it is not recorded (see login.ts).
+        if (principal.tenantId) {
+          await emit(
+            em,
+            origin,
+            {
+              type: 'identity.session.revoked',
+              tenantId: principal.tenantId,
+              subject: { type: 'Session', id: principal.sessionId },
+              payloadSchema: SessionRevokedSchema,
+              payload: {
+                userId: principal.subject,
+                sessionId: principal.sessionId,
+                reason: SessionRevokeReason.LOGOUT,
+              },
+            },
+            { action: 'logout', operation: Operation.LOGOUT },
+          );
+        }
       }
     });
     await this.announceRevoked(principal.tenantId, [principal.sessionId]);

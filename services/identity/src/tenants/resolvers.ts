@@ -42,7 +42,7 @@ export function tenantResolvers(services: IdentityServices) {
     Mutation: {
       createTenant: (_: unknown, args: { input: CreateTenantInput }, context: SubgraphContext) => {
         requirePlatformOperator(context, 'tenant:create');
-        return services.tenants.create(args.input);
+        return services.tenants.create(args.input, context);
       },
       setTenantStatus: (
         _: unknown,
@@ -50,7 +50,7 @@ export function tenantResolvers(services: IdentityServices) {
         context: SubgraphContext,
       ) => {
         const operator = requirePlatformOperator(context, 'tenant:manage');
-        return services.tenants.setStatus(args.id, args.status, args.reason, operator.subject);
+        return services.tenants.setStatus(args.id, args.status, args.reason, operator.subject, context);
       },
       updateTenantSettings: (
         _: unknown,
@@ -58,7 +58,7 @@ export function tenantResolvers(services: IdentityServices) {
         context: SubgraphContext,
       ) => {
         requirePermission(context, 'tenant:manage_settings');
-        return services.tenants.updateSettings(requireTenant(context), args.input);
+        return services.tenants.updateSettings(requireTenant(context), args.input, context);
       },
     },
 

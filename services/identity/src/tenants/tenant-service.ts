@@ -10,16 +10,25 @@ import {
   pageSize,
   toConnection,
   type Connection,
+  type EventOrigin,
   type TenantStatus,
 } from '@hms/service-kit';
+import {
+  Operation,
+  TenantCreatedSchema,
+  TenantSettingsChangedSchema,
+  TenantStatus as TenantStatusMessage,
+  TenantStatusChangedSchema,
+} from '@hms/proto-schemas';
 import type { IdentityDeps } from '../deps.js';
+import { emit, SYSTEM_ORIGIN } from '../events.js';
 import { violatedUniqueConstraint } from '../db-errors.js';
 import { Tenant, TENANT_STATUSES } from '../entities/tenant.js';
 import { TENANT_ADMIN_ROLE } from '../roles/permissions.js';
 import { createBuiltInRoles } from '../roles/role-service.js';
 import { normalizeEmail } from '../users/contact.js';
 import { checkPasswordRules } from '../users/password-policy.js';
-import { checkNames, insertUser } from '../users/user-service.js';
+import { checkNames, emitUserCreated, insertUser } from '../users/user-service.js';
 import {
   checkRange,
   checkSlug,
@@ -97,7 +106,10 @@ export class TenantService {
    * Creates a tenant with its built-in roles and its first tenant administrator in one transaction, so a
    * tenant never exists without someone able to administer it.
    */
-  async create(input: CreateTenantInput): Promise<{ tenant: Tenant; adminUserId: string }> {
+  async create(
+    input: CreateTenantInput,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<{ tenant: Tenant; adminUserId: string }> {
     const errors = new InputErrors();
     const slug = input.slug.trim();
     checkSlug(errors, 'input.slug', slug);
@@ -148,6 +160,19 @@ export class TenantService {
           adminRole ? [adminRole] : [],
           now,
         );
+        await emit(
+          em,
+          origin,
+          {
+            type: 'identity.tenant.created',
+            tenantId,
+            subject: { type: 'Tenant', id: tenantId },
+            payloadSchema: TenantCreatedSchema,
+            payload: { tenantId, slug, status: TenantStatusMessage.ACTIVE },
+          },
+          { action: 'tenant.create', operation: Operation.CREATE },
+        );
+        await emitUserCreated(em, origin, admin, adminRole ? [adminRole] : []);
         return { tenant, adminUserId: admin.id };
       });
     } catch (error) {
@@ -162,7 +187,6 @@ export class TenantService {
       { tenantId, slug },
       'Created a tenant with its built-in roles and first administrator.',
     );
-    // TODO: publish tenant.created through the kit's outbox once it has one, so other services can prepare.
     return created;
   }
 
@@ -170,7 +194,13 @@ export class TenantService {
    * Suspends, reactivates or offboards a tenant. The gateway reads the new status from Redis at once;
    * identity refuses sign-in and refresh for a tenant that is not active. Offboarding is final.
    */
-  async setStatus(id: string, status: TenantStatus, reason: string, operatorId: string): Promise<Tenant> {
+  async setStatus(
+    id: string,
+    status: TenantStatus,
+    reason: string,
+    operatorId: string,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<Tenant> {
     const errors = new InputErrors();
     const cleanReason = reason.trim();
     if (cleanReason.length < 3 || cleanReason.length > 500)
@@ -180,7 +210,9 @@ export class TenantService {
     errors.throwIfAny();
     if (!isUuid(id)) throw HmsError.notFound('Tenant', id);
 
-    const tenant = await inPlatformTransaction(this.deps.orm, async (em) => {
+    // A transaction of the tenant itself, because its outbox rows are under the tenant's row-level
+    // security; the tenant's own row is visible there as well.
+    const tenant = await inTenantTransaction(this.deps.orm, id, async (em) => {
       const tenant = await em.findOne(Tenant, { id });
       if (!tenant) throw HmsError.notFound('Tenant', id);
       if (tenant.status === 'offboarded' && status !== 'offboarded') {
@@ -189,21 +221,47 @@ export class TenantService {
         );
       }
       const now = new Date();
+      const oldStatus = tenant.status;
       tenant.status = status;
       tenant.statusReason = cleanReason;
       tenant.statusChangedAt = now;
       tenant.updatedAt = now;
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.tenant.status_changed',
+          tenantId: id,
+          subject: { type: 'Tenant', id },
+          payloadSchema: TenantStatusChangedSchema,
+          payload: {
+            tenantId: id,
+            oldStatus: TENANT_STATUS_MESSAGES[oldStatus],
+            newStatus: TENANT_STATUS_MESSAGES[status],
+            reason: cleanReason,
+          },
+        },
+        {
+          action: 'tenant.status_change',
+          operation: Operation.UPDATE,
+          changedFields: ['status'],
+          reason: cleanReason,
+        },
+      );
       return tenant;
     });
 
     await publishTenantStatus(this.deps, id, status);
     this.deps.logger.info({ tenantId: id, status, operatorId }, 'Changed the status of a tenant.');
-    // TODO: publish tenant.suspended / tenant.offboarded through the kit's outbox once it has one.
     return tenant;
   }
 
   /** Changes the settings of the caller's tenant; absent fields stay as they are. */
-  async updateSettings(tenantId: string, input: UpdateTenantSettingsInput): Promise<Tenant> {
+  async updateSettings(
+    tenantId: string,
+    input: UpdateTenantSettingsInput,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<Tenant> {
     const errors = new InputErrors();
     const policy = input.passwordPolicy ?? {};
     checkRange(errors, 'input.ageOfMajority', input.ageOfMajority, SETTING_RANGES.ageOfMajority);
@@ -243,6 +301,7 @@ export class TenantService {
     return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const tenant = await em.findOne(Tenant, { id: tenantId });
       if (!tenant) throw HmsError.notFound('Tenant', tenantId);
+      const before = settingsOf(tenant);
       if (input.readAuditEnabled != null) tenant.readAuditEnabled = input.readAuditEnabled;
       if (input.ageOfMajority != null) tenant.ageOfMajority = input.ageOfMajority;
       if (policy.minLength != null) tenant.passwordMinLength = policy.minLength;
@@ -255,7 +314,50 @@ export class TenantService {
       if (input.patientSelfRegistration != null)
         tenant.patientSelfRegistration = input.patientSelfRegistration;
       tenant.updatedAt = new Date();
+
+      const after = settingsOf(tenant);
+      const changedSettings = Object.keys(after).filter(
+        (name) => before[name as keyof typeof before] !== after[name as keyof typeof after],
+      );
+      // Settings decide who may sign in and what is audited, so their changes count as permission changes.
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.tenant.settings_changed',
+          tenantId,
+          subject: { type: 'Tenant', id: tenantId },
+          payloadSchema: TenantSettingsChangedSchema,
+          payload: { tenantId, changedSettings },
+        },
+        {
+          action: 'tenant.settings_change',
+          operation: Operation.PERMISSION_CHANGE,
+          changedFields: changedSettings,
+        },
+      );
       return tenant;
     });
   }
+}
+
+const TENANT_STATUS_MESSAGES: Record<TenantStatus, TenantStatusMessage> = {
+  active: TenantStatusMessage.ACTIVE,
+  suspended: TenantStatusMessage.SUSPENDED,
+  offboarded: TenantStatusMessage.OFFBOARDED,
+};
+
+/** Returns the settings a tenant administrator may change, by the names settings_changed reports. */
+function settingsOf(tenant: Tenant) {
+  return {
+    readAuditEnabled: tenant.readAuditEnabled,
+    ageOfMajority: tenant.ageOfMajority,
+    inactiveUserDisableDays: tenant.inactiveUserDisableDays,
+    patientSelfRegistration: tenant.patientSelfRegistration,
+    'passwordPolicy.minLength': tenant.passwordMinLength,
+    'passwordPolicy.historyCount': tenant.passwordHistoryCount,
+    'passwordPolicy.maxAgeDays': tenant.passwordMaxAgeDays,
+    'passwordPolicy.lockoutThreshold': tenant.lockoutThreshold,
+    'passwordPolicy.lockoutMinutes': tenant.lockoutMinutes,
+  };
 }

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createLogger, createOrm, migrate } from '@hms/service-kit';
+import { createLogger, createOrm, migrate, provisionRelayRole } from '@hms/service-kit';
 import {
   bearer,
   postGraphQL,
   provisionTestDatabase,
+  testAdminUrl,
+  testDatabaseName,
   type GraphQLResponse,
   type ServiceTestDatabase,
 } from '@hms/test-kit';
@@ -79,6 +81,8 @@ let migrated: Promise<ServiceTestDatabase> | undefined;
 export function migratedTestDatabase(): Promise<ServiceTestDatabase> {
   migrated ??= (async () => {
     const database = await provisionTestDatabase('identity');
+    // The outbox policies name the relay role, so it must exist before the migrations.
+    await provisionRelayRole({ adminUrl: testAdminUrl, database: testDatabaseName, service: 'identity' });
     const owner = await createOrm({
       clientUrl: database.ownerUrl,
       schema: 'identity',

@@ -69,23 +69,28 @@ export function userResolvers(services: IdentityServices) {
 
     Mutation: {
       createUser: (_: unknown, args: { input: CreateUserInput }, context: SubgraphContext) =>
-        services.users.create(requireUserManager(context).tenantId, args.input),
+        services.users.create(requireUserManager(context).tenantId, args.input, context),
       updateUser: (_: unknown, args: { id: string; input: UpdateUserInput }, context: SubgraphContext) =>
-        services.users.update(requireUserManager(context).tenantId, args.id, args.input),
+        services.users.update(requireUserManager(context).tenantId, args.id, args.input, context),
       deactivateUser: (
         _: unknown,
         args: { id: string; reason?: string | null },
         context: SubgraphContext,
       ) => {
         const { tenantId, actorId } = requireUserManager(context);
-        return services.users.deactivate(tenantId, args.id, actorId, args.reason);
+        return services.users.deactivate(tenantId, args.id, actorId, args.reason, context);
       },
       reactivateUser: (_: unknown, args: { id: string }, context: SubgraphContext) =>
-        services.users.reactivate(requireUserManager(context).tenantId, args.id),
+        services.users.reactivate(requireUserManager(context).tenantId, args.id, context),
       setUserRoles: (_: unknown, args: { id: string; roles: string[] }, context: SubgraphContext) =>
-        services.users.setRoles(requireUserManager(context).tenantId, args.id, args.roles),
+        services.users.setRoles(requireUserManager(context).tenantId, args.id, args.roles, context),
       resetUserPassword: (_: unknown, args: { id: string; newPassword: string }, context: SubgraphContext) =>
-        services.users.resetPassword(requireUserManager(context).tenantId, args.id, args.newPassword),
+        services.users.resetPassword(
+          requireUserManager(context).tenantId,
+          args.id,
+          args.newPassword,
+          context,
+        ),
       changePassword: async (
         _: unknown,
         args: { currentPassword: string; newPassword: string },
@@ -99,6 +104,7 @@ export function userResolvers(services: IdentityServices) {
           principal.sessionId,
           args.currentPassword,
           args.newPassword,
+          context,
         );
         return true;
       },

@@ -10,8 +10,21 @@ import {
   toConnection,
   type Connection,
   type EntityManager,
+  type EventOrigin,
 } from '@hms/service-kit';
+import {
+  Operation,
+  AccountLockedSchema,
+  PasswordChangedSchema,
+  timestampFromDate,
+  UserCreatedSchema,
+  UserDeactivatedSchema,
+  UserReactivatedSchema,
+  UserRolesChangedSchema,
+  UserUpdatedSchema,
+} from '@hms/proto-schemas';
 import type { IdentityDeps } from '../deps.js';
+import { emit, SYSTEM_ORIGIN } from '../events.js';
 import { violatedUniqueConstraint } from '../db-errors.js';
 import { Role, UserRole } from '../entities/role.js';
 import { Tenant } from '../entities/tenant.js';
@@ -187,7 +200,7 @@ export class UserService {
     });
   }
 
-  async create(tenantId: string, input: CreateUserInput): Promise<User> {
+  async create(tenantId: string, input: CreateUserInput, origin: EventOrigin = SYSTEM_ORIGIN): Promise<User> {
     const tenant = await this.tenant(tenantId);
     const errors = new InputErrors();
     const names = checkNames(errors, 'input', input);
@@ -202,7 +215,9 @@ export class UserService {
     try {
       return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
         const roles = await this.rolesByName(em, input.roles, 'input.roles');
-        return insertUser(em, tenantId, { ...names, email, phone, passwordHash }, roles, new Date());
+        const user = insertUser(em, tenantId, { ...names, email, phone, passwordHash }, roles, new Date());
+        await emitUserCreated(em, origin, user, roles);
+        return user;
       });
     } catch (error) {
       throw conflictOf(error, 'input') ?? error;
@@ -210,7 +225,12 @@ export class UserService {
   }
 
   /** Changes profile fields; an absent field stays, null clears it (the user keeps an email or phone). */
-  async update(tenantId: string, id: string, input: UpdateUserInput): Promise<User> {
+  async update(
+    tenantId: string,
+    id: string,
+    input: UpdateUserInput,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<User> {
     const errors = new InputErrors();
     const email = input.email
       ? normalizeEmail(errors, 'input.email', input.email)
@@ -233,6 +253,7 @@ export class UserService {
     try {
       return await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
         const user = await this.findUser(em, id);
+        const before = profileOf(user);
         // A display name that was derived from the name parts follows them; a chosen one stays.
         const derived = user.displayName === displayNameOf(user.givenName ?? null, user.familyName ?? null);
         if (givenName !== undefined) user.givenName = givenName;
@@ -250,6 +271,21 @@ export class UserService {
           problems.add('input.email', 'the user needs an email address or a phone number');
         problems.throwIfAny();
         user.updatedAt = new Date();
+
+        const after = profileOf(user);
+        const changedFields = PROFILE_FIELDS.filter((field) => before[field] !== after[field]);
+        await emit(
+          em,
+          origin,
+          {
+            type: 'identity.user.updated',
+            tenantId,
+            subject: { type: 'User', id: user.id },
+            payloadSchema: UserUpdatedSchema,
+            payload: { userId: user.id, changedFields },
+          },
+          { action: 'user.update', operation: Operation.UPDATE, changedFields },
+        );
         return user;
       });
     } catch (error) {
@@ -263,6 +299,7 @@ export class UserService {
     id: string,
     actorId: string,
     reason: string | null | undefined,
+    origin: EventOrigin = SYSTEM_ORIGIN,
   ): Promise<User> {
     if (id === actorId)
       throw HmsError.conflict('You cannot deactivate your own account; ask another administrator.');
@@ -276,6 +313,18 @@ export class UserService {
       user.deactivationReason = reason?.trim().slice(0, 500) || 'deactivated by an administrator';
       user.updatedAt = now;
       const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.userDeactivated, now);
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.user.deactivated',
+          tenantId,
+          subject: { type: 'User', id: user.id },
+          payloadSchema: UserDeactivatedSchema,
+          payload: { userId: user.id },
+        },
+        { action: 'user.deactivate', operation: Operation.UPDATE, changedFields: ['status'] },
+      );
       return { user, revoked };
     });
     await this.sessions.announceRevoked(tenantId, revoked);
@@ -286,7 +335,7 @@ export class UserService {
     return user;
   }
 
-  async reactivate(tenantId: string, id: string): Promise<User> {
+  async reactivate(tenantId: string, id: string, origin: EventOrigin = SYSTEM_ORIGIN): Promise<User> {
     return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const user = await this.findUser(em, id);
       if (user.status === 'active') return user;
@@ -297,12 +346,29 @@ export class UserService {
       user.failedLoginCount = 0;
       user.lockedUntil = null;
       user.updatedAt = now;
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.user.reactivated',
+          tenantId,
+          subject: { type: 'User', id: user.id },
+          payloadSchema: UserReactivatedSchema,
+          payload: { userId: user.id },
+        },
+        { action: 'user.reactivate', operation: Operation.UPDATE, changedFields: ['status'] },
+      );
       return user;
     });
   }
 
   /** Replaces the roles of a user. Takes effect at their next token refresh, within the access token lifetime. */
-  async setRoles(tenantId: string, id: string, roleNames: string[]): Promise<User> {
+  async setRoles(
+    tenantId: string,
+    id: string,
+    roleNames: string[],
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<User> {
     return inTenantTransaction(this.deps.orm, tenantId, async (em) => {
       const user = await this.findUser(em, id);
       const roles = await this.rolesByName(em, roleNames, 'roles');
@@ -310,6 +376,9 @@ export class UserService {
 
       const now = new Date();
       const current = await em.find(UserRole, { userId: user.id });
+      const oldRoles = current.length
+        ? (await em.find(Role, { id: { $in: current.map((link) => link.roleId) } })).map((role) => role.name)
+        : [];
       const wanted = new Set(roles.map((role) => role.id));
       for (const link of current) if (!wanted.has(link.roleId)) em.remove(link);
       const kept = new Set(current.map((link) => link.roleId));
@@ -318,6 +387,22 @@ export class UserService {
           em.create(UserRole, { tenantId, userId: user.id, roleId: role.id, createdAt: now });
       }
       user.updatedAt = now;
+      await emit(
+        em,
+        origin,
+        {
+          type: 'identity.user.roles_changed',
+          tenantId,
+          subject: { type: 'User', id: user.id },
+          payloadSchema: UserRolesChangedSchema,
+          payload: {
+            userId: user.id,
+            oldRoles: oldRoles.sort(),
+            newRoles: roles.map((role) => role.name).sort(),
+          },
+        },
+        { action: 'user.roles_change', operation: Operation.PERMISSION_CHANGE, changedFields: ['roles'] },
+      );
       return user;
     });
   }
@@ -335,6 +420,7 @@ export class UserService {
     sessionId: string,
     currentPassword: string,
     newPassword: string,
+    origin: EventOrigin = SYSTEM_ORIGIN,
   ): Promise<void> {
     const tenant = await this.tenant(tenantId);
     const policy = passwordPolicyOf(tenant);
@@ -351,6 +437,7 @@ export class UserService {
         user.failedLoginCount = 0;
         user.lockedUntil = new Date(now.getTime() + policy.lockoutMinutes * 60_000);
         const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.lockedOut, now);
+        await emitAccountLocked(em, origin, user, policy.lockoutThreshold);
         return { kind: 'locked' as const, revoked };
       }
 
@@ -365,6 +452,7 @@ export class UserService {
         now,
         sessionId,
       );
+      await emitPasswordChanged(em, origin, user, false);
       return { kind: 'changed' as const, revoked };
     });
 
@@ -386,7 +474,12 @@ export class UserService {
    * Sets a password chosen by an administrator, for a user who forgot theirs or is locked out. The user
    * must replace it at the next sign-in, and their sessions end.
    */
-  async resetPassword(tenantId: string, id: string, newPassword: string): Promise<User> {
+  async resetPassword(
+    tenantId: string,
+    id: string,
+    newPassword: string,
+    origin: EventOrigin = SYSTEM_ORIGIN,
+  ): Promise<User> {
     const tenant = await this.tenant(tenantId);
     const policy = passwordPolicyOf(tenant);
     const { user, revoked } = await inTenantTransaction(this.deps.orm, tenantId, async (em) => {
@@ -398,6 +491,7 @@ export class UserService {
       user.failedLoginCount = 0;
       user.lockedUntil = null;
       const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordReset, now);
+      await emitPasswordChanged(em, origin, user, true);
       return { user, revoked };
     });
     await this.sessions.announceRevoked(tenantId, revoked);
@@ -454,4 +548,87 @@ export class UserService {
       : 0;
     if (others === 0) throw HmsError.conflict('The tenant must keep at least one active tenant_admin.');
   }
+}
+
+/** Profile fields whose changes user.updated names, as the API names them. */
+const PROFILE_FIELDS = ['givenName', 'familyName', 'displayName', 'email', 'phone'] as const;
+
+function profileOf(user: User): Record<(typeof PROFILE_FIELDS)[number], string | null> {
+  return {
+    givenName: user.givenName ?? null,
+    familyName: user.familyName ?? null,
+    displayName: user.displayName ?? null,
+    email: user.email ?? null,
+    phone: user.phone ?? null,
+  };
+}
+
+/** Writes identity.user.created and its CREATE audit record; tenant creation uses it for the first admin. */
+export async function emitUserCreated(
+  em: EntityManager,
+  origin: EventOrigin,
+  user: User,
+  roles: readonly Role[],
+): Promise<void> {
+  await emit(
+    em,
+    origin,
+    {
+      type: 'identity.user.created',
+      tenantId: user.tenantId,
+      subject: { type: 'User', id: user.id },
+      payloadSchema: UserCreatedSchema,
+      payload: { userId: user.id, roles: roles.map((role) => role.name).sort() },
+    },
+    { action: 'user.create', operation: Operation.CREATE },
+  );
+}
+
+/** Writes identity.account.locked and its SECURITY audit record. */
+export async function emitAccountLocked(
+  em: EntityManager,
+  origin: EventOrigin,
+  user: User,
+  failedAttempts: number,
+): Promise<void> {
+  await emit(
+    em,
+    origin,
+    {
+      type: 'identity.account.locked',
+      tenantId: user.tenantId,
+      subject: { type: 'User', id: user.id },
+      payloadSchema: AccountLockedSchema,
+      payload: {
+        userId: user.id,
+        lockedUntil: user.lockedUntil ? timestampFromDate(user.lockedUntil) : undefined,
+        failedAttempts,
+      },
+    },
+    { action: 'account.lock', operation: Operation.SECURITY },
+  );
+}
+
+async function emitPasswordChanged(
+  em: EntityManager,
+  origin: EventOrigin,
+  user: User,
+  resetByAdministrator: boolean,
+): Promise<void> {
+  await emit(
+    em,
+    origin,
+    {
+      type: 'identity.password.changed',
+      tenantId: user.tenantId,
+      subject: { type: 'User', id: user.id },
+      payloadSchema: PasswordChangedSchema,
+      payload: { userId: user.id, resetByAdministrator },
+    },
+    {
+      action: resetByAdministrator ? 'password.reset' : 'password.change',
+      operation: Operation.UPDATE,
+      changedFields: ['password'],
+    },
+  );
 }
