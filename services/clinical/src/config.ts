@@ -11,7 +11,9 @@ export const clinicalEnvShape = {
    * The outbox relay role (hms_clinical_relay). With HMS_KAFKA_BROKERS it runs the relay in this
    * process; without them events stay in the outbox until a relay runs.
    */
-  HMS_OUTBOX_RELAY_DATABASE_URL: env.url('a PostgreSQL URL of the clinical relay role (hms_clinical_relay)').optional(),
+  HMS_OUTBOX_RELAY_DATABASE_URL: env
+    .url('a PostgreSQL URL of the clinical relay role (hms_clinical_relay)')
+    .optional(),
   HMS_KAFKA_BROKERS: env.list().optional(),
 };
 

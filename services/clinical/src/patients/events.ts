@@ -5,7 +5,13 @@ import {
   PatientRegisteredSchema,
   PatientUpdatedSchema,
 } from '@hms/proto-schemas';
-import { createPublisher, memoize, type EntityManager, type EventOrigin, type SubgraphContext } from '@hms/service-kit';
+import {
+  createPublisher,
+  memoize,
+  type EntityManager,
+  type EventOrigin,
+  type SubgraphContext,
+} from '@hms/service-kit';
 import { TenantSetting } from '../entities/tenant-setting.js';
 import type { PatientDraft } from './inputs.js';
 

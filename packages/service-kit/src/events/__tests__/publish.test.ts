@@ -151,20 +151,28 @@ describe('publishEvent and recordAudit', { timeout: 60_000 }, () => {
     const tenantId = newId();
     const userId = newId();
     const { eventId, skipped } = await inTenantTransaction(app, tenantId, async (em) => ({
-      eventId: await publisher.recordAudit(em, { actor: { kind: 'user', id: userId }, requestId: 'r' }, {
-        tenantId,
-        action: 'login.succeeded',
-        operation: Operation.LOGIN,
-        entity: { type: 'User', id: userId },
-        outcome: Outcome.SUCCESS,
-      }),
-      skipped: await publisher.recordAudit(em, { actor: { kind: 'platform', id: userId } }, {
-        tenantId: undefined,
-        action: 'login.succeeded',
-        operation: Operation.LOGIN,
-        entity: { type: 'PlatformOperator', id: userId },
-        outcome: Outcome.SUCCESS,
-      }),
+      eventId: await publisher.recordAudit(
+        em,
+        { actor: { kind: 'user', id: userId }, requestId: 'r' },
+        {
+          tenantId,
+          action: 'login.succeeded',
+          operation: Operation.LOGIN,
+          entity: { type: 'User', id: userId },
+          outcome: Outcome.SUCCESS,
+        },
+      ),
+      skipped: await publisher.recordAudit(
+        em,
+        { actor: { kind: 'platform', id: userId } },
+        {
+          tenantId: undefined,
+          action: 'login.succeeded',
+          operation: Operation.LOGIN,
+          entity: { type: 'PlatformOperator', id: userId },
+          outcome: Outcome.SUCCESS,
+        },
+      ),
     }));
     assert.equal(skipped, undefined);
     const envelope = decodeEnvelope((await rowOf(eventId!)).payload);

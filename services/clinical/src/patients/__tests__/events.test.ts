@@ -15,7 +15,13 @@ import {
 } from '@hms/proto-schemas';
 import { newId } from '@hms/service-kit';
 import { startHarness, type ClinicalHarness } from '../../testing/harness.js';
-import { adultInput, GET_PATIENT, REGISTER_PATIENT, SEARCH_PATIENTS, UPDATE_PATIENT } from '../../testing/fixtures.js';
+import {
+  adultInput,
+  GET_PATIENT,
+  REGISTER_PATIENT,
+  SEARCH_PATIENTS,
+  UPDATE_PATIENT,
+} from '../../testing/fixtures.js';
 
 interface OutboxRow {
   type: string;
