@@ -19,8 +19,13 @@ hms_start_process() {
     echo "$name is already running (pid $(cat "$HMS_RUN_DIR/$name.pid"))."
     return 0
   fi
-  (cd "$HMS_ROOT" && setsid "$@" >>"$HMS_LOG_DIR/$name.log" 2>&1 &
-    echo $! >"$HMS_RUN_DIR/$name.pid")
+  # exec makes the background subshell become setsid and then the program itself, so $! is the pid of
+  # the program and of its own process group, which hms_stop_process signals as a whole.
+  (
+    cd "$HMS_ROOT" || exit 1
+    exec setsid "$@" >>"$HMS_LOG_DIR/$name.log" 2>&1
+  ) &
+  echo $! >"$HMS_RUN_DIR/$name.pid"
   echo "Started $name (pid $(cat "$HMS_RUN_DIR/$name.pid")); log: .local/logs/$name.log"
 }
 
