@@ -156,6 +156,10 @@ describe('sign-in through the gateway', () => {
     assert.deepEqual(errorCodes(me.body), ['UNAUTHENTICATED']);
     const refresh = await system.gateway(REFRESH, { token: session.refreshToken });
     assert.deepEqual(errorCodes(refresh.body), ['UNAUTHENTICATED']);
+
+    // Regression: the clinical subgraph, reached past the gateway, accepted the ended session's token.
+    const direct = await system.clinical(SEARCH, {}, session.accessToken);
+    assert.deepEqual(errorCodes(direct.body), ['UNAUTHENTICATED']);
   });
 
   test('suspended tenant token rejected at once', async () => {
@@ -175,6 +179,10 @@ describe('sign-in through the gateway', () => {
     assert.deepEqual(errorCodes(me.body), ['TENANT_SUSPENDED']);
     const patients = await system.gateway(SEARCH, {}, session.accessToken);
     assert.deepEqual(errorCodes(patients.body), ['TENANT_SUSPENDED']);
+
+    // Regression: the clinical subgraph, reached past the gateway, served the suspended tenant.
+    const direct = await system.clinical(SEARCH, {}, session.accessToken);
+    assert.deepEqual(errorCodes(direct.body), ['TENANT_SUSPENDED']);
   });
 });
 

@@ -7,6 +7,7 @@ export * from './redis.js';
 export * from './auth/claims.js';
 export * from './auth/tokens.js';
 export * from './auth/session-state.js';
+export * from './auth/session-checks.js';
 export * from './db/orm.js';
 export * from './db/provision.js';
 export * from './db/rls.js';

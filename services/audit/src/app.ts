@@ -7,6 +7,7 @@ import {
   scalarResolvers,
   startSubgraphServer,
   type Logger,
+  createRedis,
 } from '@hms/service-kit';
 import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { AuditConfig } from './config.js';
@@ -57,10 +58,14 @@ export async function startAudit(
     ? createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'audit', logger })
     : undefined;
   let ingest: AuditIngest | undefined;
+  // identity's session state, so a token of a revoked session or a suspended tenant is rejected even
+  // when a caller reaches this subgraph past the gateway.
+  const sessionState = createRedis(config.HMS_REDIS_URL, logger);
   const shutDown = async () => {
     await ingest?.stop();
     await bus?.disconnect();
     await orm.close();
+    sessionState.disconnect();
   };
 
   try {
@@ -96,6 +101,7 @@ export async function startAudit(
       logger,
       production: config.HMS_ENV === 'production',
       readiness,
+      sessionState,
     });
     return {
       url: server.url,

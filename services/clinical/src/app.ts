@@ -10,6 +10,7 @@ import {
   type EventBus,
   type Logger,
   type OutboxRelay,
+  createRedis,
 } from '@hms/service-kit';
 import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
@@ -66,10 +67,14 @@ export async function startClinical(
     });
     readiness.kafka = () => kafka.ensureTopics([CLINICAL_EVENTS_TOPIC, AUDIT_TOPIC]);
   }
+  // identity's session state, so a token of a revoked session or a suspended tenant is rejected even
+  // when a caller reaches this subgraph past the gateway.
+  const sessionState = createRedis(config.HMS_REDIS_URL, logger);
   const shutDown = async () => {
     await relay?.stop();
     await bus?.disconnect();
     await orm.close();
+    sessionState.disconnect();
   };
 
   try {
@@ -87,6 +92,7 @@ export async function startClinical(
       logger,
       production: config.HMS_ENV === 'production',
       readiness,
+      sessionState,
     });
     return {
       url: server.url,

@@ -11,7 +11,9 @@ import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'gra
 import type { Logger } from 'pino';
 import client from 'prom-client';
 import { Principal } from '../auth/claims.js';
+import { withSessionChecks } from '../auth/session-checks.js';
 import { bearerToken, TokenRejectedError, type TokenVerifier } from '../auth/tokens.js';
+import type { Redis } from '../redis.js';
 import { getRequestContext, runWithContext, type RequestContext } from '../context.js';
 import { ErrorCode, HmsError } from '../errors.js';
 import { mountOperationalRoutes, type ReadinessChecks } from '../http/health.js';
@@ -36,6 +38,11 @@ export interface SubgraphServerOptions {
   /** Whether platform operator tokens, which carry no tenant, are accepted; only identity does. */
   acceptPlatformTokens?: boolean;
   readiness: ReadinessChecks;
+  /**
+   * Redis with identity's session state. When given, tokens of revoked sessions and of suspended
+   * tenants are rejected here too, not only at the gateway, and Redis joins the readiness checks.
+   */
+  sessionState?: Redis;
   /** Adds service-specific HTTP routes, such as identity's JWKS. */
   routes?: (app: Express) => void;
 }
@@ -51,7 +58,15 @@ export interface RunningSubgraph {
  * because the gateway is not trusted blindly. Anonymous requests reach only `_service` and the declared
  * anonymous fields. Errors carry HMS codes, and production hides stack traces and introspection.
  */
-export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningSubgraph> {
+export async function startSubgraphServer(serverOptions: SubgraphServerOptions): Promise<RunningSubgraph> {
+  const sessionState = serverOptions.sessionState;
+  const options: SubgraphServerOptions = sessionState
+    ? {
+        ...serverOptions,
+        verifyToken: withSessionChecks(serverOptions.verifyToken, sessionState),
+        readiness: { ...serverOptions.readiness, redis: () => sessionState.ping() },
+      }
+    : serverOptions;
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = await new Promise((resolve) => {
