@@ -25,6 +25,7 @@ export interface SubgraphServerOptions {
   /** Service name, as in logs, metrics and the supergraph. */
   name: string;
   port: number;
+  /** Interface to listen on; defaults to HMS_HOST, else every interface. */
   host?: string;
   typeDefs: DocumentNode;
   // The resolver map type of @apollo/subgraph is not exported from its entry point.
@@ -69,8 +70,13 @@ export async function startSubgraphServer(serverOptions: SubgraphServerOptions):
     : serverOptions;
   const app = express();
   app.disable('x-powered-by');
-  const httpServer: Server = await new Promise((resolve) => {
-    const server = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(server));
+  // HMS_HOST narrows the interface, e.g. to 127.0.0.1 on a developer machine; containers need 0.0.0.0.
+  const host = options.host ?? process.env.HMS_HOST ?? '0.0.0.0';
+  const httpServer: Server = await new Promise((resolve, reject) => {
+    const server = app.listen(options.port, host, (error?: Error) => {
+      if (error) reject(new Error(`Subgraph ${options.name} cannot listen on ${host}:${options.port}: ${error.message}`, { cause: error }));
+      else resolve(server);
+    });
   });
 
   const registry = new client.Registry();
@@ -97,6 +103,7 @@ export async function startSubgraphServer(serverOptions: SubgraphServerOptions):
       ApolloServerPluginInlineTraceDisabled(),
       anonymousAccessPlugin(anonymousFields),
       outcomeMetricsPlugin(operations),
+      variableErrorsPlugin(),
     ],
   });
   await server.start();
@@ -191,6 +198,33 @@ function anonymousAccessPlugin(allowed: ReadonlySet<string>): ApolloServerPlugin
           // replaces the code with its own INTERNAL_SERVER_ERROR; a 200 keeps the code intact.
           Object.assign(error.extensions, { http: { status: 200 } });
           throw error;
+        },
+      };
+    },
+  };
+}
+
+const INVALID_VARIABLE = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"; (.*)$/s;
+
+/**
+ * Turns a variable that fails coercion (a bad LocalDate, an unknown enum value) into BAD_USER_INPUT
+ * with the field path, answered with HTTP 200. Apollo Server answers such requests with HTTP 400,
+ * which the gateway reports as INTERNAL_SERVER_ERROR without the subgraph's message.
+ */
+function variableErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, errors }) {
+          if (response.http.status !== 400 || !errors?.length) return;
+          if (!errors.every((error) => error.extensions.code === ErrorCode.BAD_USER_INPUT)) return;
+          response.http.status = 200;
+          // The body already holds formatted copies of the errors, so the field list is added there.
+          if (response.body.kind !== 'single') return;
+          for (const error of response.body.singleResult.errors ?? []) {
+            const match = INVALID_VARIABLE.exec(error.message);
+            if (match) Object.assign(error, { extensions: { ...error.extensions, fields: [{ field: match[2], message: match[3] }] } });
+          }
         },
       };
     },
