@@ -42,6 +42,12 @@ export function planSearch(search: string | null | undefined): SearchPlan {
       { field: 'search', message: `must be at most ${MAX_SEARCH_LENGTH} characters` },
     ]);
   }
+  // PostgreSQL rejects a NUL byte in text outright, and no other control character appears in a name,
+  // phone number or MRN.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw HmsError.badUserInput([{ field: 'search', message: 'must not contain control characters' }]);
+  }
 
   const mrn = /^mrn[-\s]?(\d+)$/i.exec(trimmed);
   if (mrn) return { kind: 'mrn', prefix: `MRN-${mrn[1]}` };

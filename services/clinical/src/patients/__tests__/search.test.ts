@@ -173,4 +173,16 @@ describe('patients search', () => {
 
     assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
   });
+
+  // Regression: a NUL byte reached PostgreSQL, which failed the query with INTERNAL_SERVER_ERROR.
+  test('rejects control characters', async () => {
+    const body = await search({ search: 'a\u0000b' });
+
+    assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
+    const fields = (body.errors?.[0]?.extensions?.fields ?? []) as { field: string }[];
+    assert.deepEqual(
+      fields.map((field) => field.field),
+      ['search'],
+    );
+  });
 });
