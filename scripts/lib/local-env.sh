@@ -10,9 +10,18 @@ export HMS_DATABASE_NAME="${HMS_DATABASE_NAME:-hms}"
 export HMS_DATABASE_ADMIN_URL="${HMS_DATABASE_ADMIN_URL:-postgres://postgres@$HMS_PG_HOST:$HMS_PG_PORT/postgres}"
 export HMS_REDIS_URL="${HMS_REDIS_URL:-redis://127.0.0.1:6379}"
 export HMS_KAFKA_BROKERS="${HMS_KAFKA_BROKERS:-127.0.0.1:9092}"
+# Subgraphs listen on loopback only: on this machine nothing but the gateway should reach them.
+export HMS_HOST="${HMS_HOST:-127.0.0.1}"
+export HMS_GATEWAY_HOST="${HMS_GATEWAY_HOST:-127.0.0.1}"
 export HMS_GATEWAY_PORT="${HMS_GATEWAY_PORT:-4000}"
 export HMS_IDENTITY_PORT="${HMS_IDENTITY_PORT:-4001}"
 export HMS_CLINICAL_PORT="${HMS_CLINICAL_PORT:-4002}"
+export HMS_AUDIT_PORT="${HMS_AUDIT_PORT:-4007}"
+# The gateway takes subgraph URLs from gateway/subgraphs.json unless these override them, so a changed
+# port above reaches the gateway too.
+export HMS_SUBGRAPH_IDENTITY_URL="${HMS_SUBGRAPH_IDENTITY_URL:-http://127.0.0.1:$HMS_IDENTITY_PORT/graphql}"
+export HMS_SUBGRAPH_CLINICAL_URL="${HMS_SUBGRAPH_CLINICAL_URL:-http://127.0.0.1:$HMS_CLINICAL_PORT/graphql}"
+export HMS_SUBGRAPH_AUDIT_URL="${HMS_SUBGRAPH_AUDIT_URL:-http://127.0.0.1:$HMS_AUDIT_PORT/graphql}"
 export HMS_JWT_ISSUER="${HMS_JWT_ISSUER:-http://127.0.0.1:$HMS_IDENTITY_PORT}"
 export HMS_JWT_AUDIENCE="${HMS_JWT_AUDIENCE:-hms-graph}"
 export HMS_JWKS_URL="${HMS_JWKS_URL:-http://127.0.0.1:$HMS_IDENTITY_PORT/.well-known/jwks.json}"
@@ -30,7 +39,7 @@ hms_local_secret() {
 }
 export HMS_IDENTITY_KEY_ENCRYPTION_KEY="${HMS_IDENTITY_KEY_ENCRYPTION_KEY:-$(hms_local_secret identity-key-encryption-key)}"
 
-# Prints the PostgreSQL URL of a service's role ("app" or "owner") in the local database.
+# Prints the PostgreSQL URL of a service's role ("app", "owner" or "relay") in the local database.
 hms_database_url() {
   echo "postgres://hms_$1_$2@$HMS_PG_HOST:$HMS_PG_PORT/$HMS_DATABASE_NAME"
 }

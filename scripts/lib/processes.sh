@@ -65,3 +65,15 @@ hms_stop_process() {
   fi
   rm -f "$pid_file"
 }
+
+# Fails with a clear message when PORT on 127.0.0.1 is taken by something other than NAME, which
+# would otherwise answer the readiness checks in place of the service being started.
+hms_require_free_port() {
+  local name="$1" port="$2" variable="$3"
+  hms_is_running "$name" && return 0
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is already in use, so $name cannot start. Stop the process listening there" >&2
+    echo "(scripts/stop stops one started from this checkout) or set $variable to a free port." >&2
+    return 1
+  fi
+}
