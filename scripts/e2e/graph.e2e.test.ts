@@ -288,10 +288,16 @@ describe('patients through the gateway', () => {
 
     // Regression: a malformed LocalDate failed variable coercion at the subgraph, which answered HTTP 400,
     // and the gateway turned that into INTERNAL_SERVER_ERROR without naming the field.
-    const impossibleDate = await system.gateway(REGISTER, { input: { ...adultInput(family), birthDate: '1990-02-30' } }, accessToken);
+    const impossibleDate = await system.gateway(
+      REGISTER,
+      { input: { ...adultInput(family), birthDate: '1990-02-30' } },
+      accessToken,
+    );
     assert.deepEqual(errorCodes(impossibleDate.body), ['BAD_USER_INPUT']);
     assert.deepEqual(
-      ((impossibleDate.body.errors?.[0]?.extensions?.fields ?? []) as { field: string }[]).map((field) => field.field),
+      ((impossibleDate.body.errors?.[0]?.extensions?.fields ?? []) as { field: string }[]).map(
+        (field) => field.field,
+      ),
       ['input.birthDate'],
     );
 

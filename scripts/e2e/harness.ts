@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@hms/service-kit';
 import { postGraphQL, type GraphQLResponse } from '@hms/test-kit';
+import { startAudit, type RunningAudit } from '../../services/audit/src/app.js';
+import { migrateTestDatabase as migrateAudit } from '../../services/audit/src/testing/harness.js';
 import { startClinical, type RunningClinical } from '../../services/clinical/src/app.js';
 import { migrateTestDatabase as migrateClinical } from '../../services/clinical/src/testing/harness.js';
 import {
+  migratedTestDatabase,
   startTestIdentity,
   TEST_AUDIENCE,
   TEST_ISSUER,
@@ -14,6 +17,20 @@ import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js'
 import { SUPERGRAPH_FILE } from '../../gateway/src/subgraphs.js';
 
 export const REDIS_URL = process.env.HMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const KAFKA_BROKERS = process.env.HMS_KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+/**
+ * The consumer group of the end-to-end audit service. It is not the production group, so a system
+ * started with scripts/start on the same Kafka keeps receiving every record too.
+ */
+const E2E_AUDIT_GROUP = 'hms-audit-e2e';
+
+/** URL of a service's outbox relay role in the test database, whose migrations created it. */
+function relayUrl(appUrl: string, service: string): string {
+  const url = new URL(appUrl);
+  url.username = `hms_${service}_relay`;
+  return url.toString();
+}
 
 /**
  * The whole graph in one process: identity, clinical and the gateway on free loopback ports, against
@@ -24,6 +41,8 @@ export interface System {
   gatewayUrl: string;
   clinicalUrl: string;
   identity: TestIdentity;
+  /** Present when the system was started with its event pipeline. */
+  audit?: RunningAudit;
   /** Posts to the gateway; `clientIp` lets a test use its own rate-limit bucket. */
   gateway<T = Record<string, unknown>>(
     query: string,
@@ -39,15 +58,47 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem(): Promise<System> {
-  const identity = await startTestIdentity();
+export interface SystemOptions {
+  /**
+   * Runs the outbox relays of identity and clinical and the audit service's consumer against the
+   * local Kafka, so writes become events and audit records as in production.
+   */
+  events?: boolean;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const logger = createLogger('e2e', process.env.HMS_LOG_LEVEL ?? 'silent');
+  const clinicalDatabase = await migrateClinical();
+  const identityOverrides: Record<string, string> = {};
+  if (options.events) {
+    const identityDatabase = await migratedTestDatabase();
+    identityOverrides.HMS_OUTBOX_RELAY_DATABASE_URL = relayUrl(identityDatabase.appUrl, 'identity');
+    identityOverrides.HMS_KAFKA_BROKERS = KAFKA_BROKERS;
+  }
+  const identity = await startTestIdentity(identityOverrides);
   const jwksUrl = `${identity.identity.origin}/.well-known/jwks.json`;
 
-  const clinicalDatabase = await migrateClinical();
   let clinical: RunningClinical | undefined;
+  let audit: RunningAudit | undefined;
   let gateway: RunningGateway | undefined;
   try {
+    if (options.events) {
+      const auditDatabase = await migrateAudit();
+      audit = await startAudit(
+        {
+          HMS_ENV: 'test',
+          HMS_REDIS_URL: REDIS_URL,
+          HMS_JWKS_URL: jwksUrl,
+          HMS_JWT_ISSUER: TEST_ISSUER,
+          HMS_JWT_AUDIENCE: TEST_AUDIENCE,
+          HMS_DATABASE_URL: auditDatabase.appUrl,
+          HMS_PORT: 0,
+          HMS_KAFKA_BROKERS: KAFKA_BROKERS.split(','),
+        },
+        { host: '127.0.0.1', logger, consumer: { groupId: E2E_AUDIT_GROUP } },
+      );
+    }
+
     clinical = await startClinical(
       {
         HMS_ENV: 'test',
@@ -57,6 +108,12 @@ export async function startSystem(): Promise<System> {
         HMS_JWT_AUDIENCE: TEST_AUDIENCE,
         HMS_DATABASE_URL: clinicalDatabase.appUrl,
         HMS_PORT: 0,
+        ...(options.events
+          ? {
+              HMS_OUTBOX_RELAY_DATABASE_URL: relayUrl(clinicalDatabase.appUrl, 'clinical'),
+              HMS_KAFKA_BROKERS: KAFKA_BROKERS.split(','),
+            }
+          : {}),
       },
       { host: '127.0.0.1', logger },
     );
@@ -73,6 +130,7 @@ export async function startSystem(): Promise<System> {
         subgraphs: [
           { name: 'identity', url: identity.identity.url },
           { name: 'clinical', url: clinical.url },
+          ...(audit ? [{ name: 'audit', url: audit.url }] : []),
         ],
         trustProxy: false,
         limits: DEFAULT_QUERY_LIMITS,
@@ -85,26 +143,38 @@ export async function startSystem(): Promise<System> {
     );
   } catch (error) {
     await clinical?.stop();
+    await audit?.stop();
     await identity.stop();
     throw error;
   }
 
   const runningGateway = gateway;
   const runningClinical = clinical;
+  const runningAudit = audit;
   const post =
     (url: string) =>
-    async (query: string, variables: Record<string, unknown> = {}, token?: string) =>
-      postGraphQL(url, query, variables, token ? { authorization: `Bearer ${token}` } : {}) as never;
+    async (
+      query: string,
+      variables: Record<string, unknown> = {},
+      token?: string,
+      headers: Record<string, string> = {},
+    ) =>
+      postGraphQL(url, query, variables, {
+        ...headers,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      }) as never;
 
   return {
     gatewayUrl: runningGateway.url,
     clinicalUrl: runningClinical.url,
     identity,
+    audit: runningAudit,
     gateway: post(runningGateway.url),
     clinical: post(runningClinical.url),
     stop: async () => {
       await runningGateway.stop();
       await runningClinical.stop();
+      await runningAudit?.stop();
       await identity.stop();
     },
   };
