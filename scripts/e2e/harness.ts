@@ -64,16 +64,19 @@ export interface SystemOptions {
    * local Kafka, so writes become events and audit records as in production.
    */
   events?: boolean;
+  /** Kafka to use instead of the shared local broker, e.g. one a test stops and starts. */
+  kafkaBrokers?: string[];
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  const kafkaBrokers = options.kafkaBrokers ?? KAFKA_BROKERS.split(',');
   const logger = createLogger('e2e', process.env.HMS_LOG_LEVEL ?? 'silent');
   const clinicalDatabase = await migrateClinical();
   const identityOverrides: Record<string, string> = {};
   if (options.events) {
     const identityDatabase = await migratedTestDatabase();
     identityOverrides.HMS_OUTBOX_RELAY_DATABASE_URL = relayUrl(identityDatabase.appUrl, 'identity');
-    identityOverrides.HMS_KAFKA_BROKERS = KAFKA_BROKERS;
+    identityOverrides.HMS_KAFKA_BROKERS = kafkaBrokers.join(',');
   }
   const identity = await startTestIdentity(identityOverrides);
   const jwksUrl = `${identity.identity.origin}/.well-known/jwks.json`;
@@ -93,7 +96,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           HMS_JWT_AUDIENCE: TEST_AUDIENCE,
           HMS_DATABASE_URL: auditDatabase.appUrl,
           HMS_PORT: 0,
-          HMS_KAFKA_BROKERS: KAFKA_BROKERS.split(','),
+          HMS_KAFKA_BROKERS: kafkaBrokers,
         },
         { host: '127.0.0.1', logger, consumer: { groupId: E2E_AUDIT_GROUP } },
       );
@@ -111,7 +114,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         ...(options.events
           ? {
               HMS_OUTBOX_RELAY_DATABASE_URL: relayUrl(clinicalDatabase.appUrl, 'clinical'),
-              HMS_KAFKA_BROKERS: KAFKA_BROKERS.split(','),
+              HMS_KAFKA_BROKERS: kafkaBrokers,
             }
           : {}),
       },

@@ -5,7 +5,7 @@ import { newId } from '../../ids.js';
 import { createEventBus, type EventBus, type Subscription } from '../bus.js';
 import { enqueue, EVENT_ID_HEADER } from '../outbox.js';
 import { startOutboxRelay, type OutboxRelay } from '../relay.js';
-import { SecondKafka } from './second-kafka.js';
+import { SecondKafka } from '@hms/test-kit/second-kafka';
 import {
   adminQuery,
   captureLogger,

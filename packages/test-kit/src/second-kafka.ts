@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../..');
+const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const kafkaVersion = process.env.HMS_KAFKA_VERSION ?? '4.4.0';
 const libsDir = join(repositoryRoot, '.local/kafka', kafkaVersion, 'libs');
 
