@@ -19,7 +19,9 @@ function isAlive(pid: number): boolean {
 }
 
 function bash(root: string, script: string): string {
-  return execFileSync('bash', ['-c', `HMS_ROOT=${root}; source ${processesScript}; ${script}`], { encoding: 'utf8' });
+  return execFileSync('bash', ['-c', `HMS_ROOT=${root}; source ${processesScript}; ${script}`], {
+    encoding: 'utf8',
+  });
 }
 
 // Regression: the pid file held the pid of a bash subshell, so scripts/stop reported "Stopped" while

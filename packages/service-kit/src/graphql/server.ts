@@ -74,7 +74,12 @@ export async function startSubgraphServer(serverOptions: SubgraphServerOptions):
   const host = options.host ?? process.env.HMS_HOST ?? '0.0.0.0';
   const httpServer: Server = await new Promise((resolve, reject) => {
     const server = app.listen(options.port, host, (error?: Error) => {
-      if (error) reject(new Error(`Subgraph ${options.name} cannot listen on ${host}:${options.port}: ${error.message}`, { cause: error }));
+      if (error)
+        reject(
+          new Error(`Subgraph ${options.name} cannot listen on ${host}:${options.port}: ${error.message}`, {
+            cause: error,
+          }),
+        );
       else resolve(server);
     });
   });
@@ -223,7 +228,10 @@ function variableErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
           if (response.body.kind !== 'single') return;
           for (const error of response.body.singleResult.errors ?? []) {
             const match = INVALID_VARIABLE.exec(error.message);
-            if (match) Object.assign(error, { extensions: { ...error.extensions, fields: [{ field: match[2], message: match[3] }] } });
+            if (match)
+              Object.assign(error, {
+                extensions: { ...error.extensions, fields: [{ field: match[2], message: match[3] }] },
+              });
           }
         },
       };

@@ -121,6 +121,6 @@ describe('hms.audit.v1 consumer', () => {
     const body = (await response.json()) as { checks: Record<string, string> };
 
     assert.equal(response.status, 200);
-    assert.deepEqual(body.checks, { database: 'ok', kafka: 'ok' });
+    assert.deepEqual(body.checks, { database: 'ok', kafka: 'ok', redis: 'ok' });
   });
 });

@@ -37,6 +37,6 @@ describe('service while Kafka is down', () => {
     const body = (await response.json()) as { checks: Record<string, string> };
 
     assert.equal(response.status, 503);
-    assert.deepEqual(body.checks, { database: 'ok', kafka: 'unavailable' });
+    assert.deepEqual(body.checks, { database: 'ok', kafka: 'unavailable', redis: 'ok' });
   });
 });
