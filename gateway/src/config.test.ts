@@ -74,10 +74,10 @@ describe('gateway configuration', () => {
     assert.equal(loadGatewayConfig(REQUIRED, SUBGRAPHS).trustProxy, false);
   });
 
-  test('the committed subgraph list names identity and clinical', () => {
+  test('committed subgraph list names every service', () => {
     assert.deepEqual(
       readSubgraphList(SUBGRAPHS_FILE).map((s) => s.name),
-      ['identity', 'clinical'],
+      ['identity', 'clinical', 'audit'],
     );
   });
 });
