@@ -31,12 +31,13 @@ export class GraphQLClient {
     return body.data;
   }
 
-  /** Signs in and keeps the access token for the following requests. */
-  async login(input: { tenantSlug?: string; email: string; password: string }): Promise<void> {
+  /** Signs in, keeps the access token for the following requests and returns it. */
+  async login(input: { tenantSlug?: string; email: string; password: string }): Promise<string> {
     const data = await this.request<{ login: { accessToken: string } }>(
       'mutation Login($input: LoginInput!) { login(input: $input) { accessToken } }',
       { input },
     );
     this.useToken(data.login.accessToken);
+    return data.login.accessToken;
   }
 }
