@@ -11,6 +11,8 @@ import {
   LoginFailureReason,
   Operation,
   Outcome,
+  TenantCreatedSchema,
+  TenantSettingsChangedSchema,
   UserCreatedSchema,
   UserUpdatedSchema,
   unpackPayloadAs,
@@ -83,6 +85,41 @@ describe('identity events and audit records', () => {
     assert.ok(types.includes('identity.tenant.created'));
     assert.ok(types.includes('identity.user.created'));
     assert.ok(types.includes('identity.login.succeeded'));
+
+    const created = await admin.query<OutboxRow>(
+      "select payload from identity.outbox where tenant_id = $1 and type = 'identity.tenant.created'",
+      [tenant.id],
+    );
+    const payload = unpackPayloadAs(decodeEnvelope(created.rows[0]!.payload), TenantCreatedSchema);
+    assert.equal(payload?.tenantId, tenant.id);
+    assert.equal(payload?.readAuditEnabled, true);
+    assert.equal(payload?.ageOfMajority, 18);
+    assert.equal(payload?.timeZone, 'Asia/Kolkata');
+  });
+
+  test('settings change: changed names and current values', async () => {
+    const since = await lastId();
+    const response = await harness.gql(
+      'mutation { updateTenantSettings(input: { readAuditEnabled: false, ageOfMajority: 21 }) { id } }',
+      {},
+      adminToken,
+    );
+    assert.equal(response.errors, undefined);
+    const event = (await outboxAfter(since)).find((row) => row.type === 'identity.tenant.settings_changed');
+    assert.ok(event, 'a settings_changed event is in the outbox');
+    const payload = unpackPayloadAs(event.envelope, TenantSettingsChangedSchema);
+    assert.deepEqual([...(payload?.changedSettings ?? [])].sort(), ['ageOfMajority', 'readAuditEnabled']);
+    assert.equal(payload?.readAuditEnabled, false);
+    assert.equal(payload?.ageOfMajority, 21);
+    assert.equal(payload?.timeZone, 'Asia/Kolkata');
+
+    // Restores the defaults, so later tests of this tenant see a newly created tenant's settings.
+    const restored = await harness.gql(
+      'mutation { updateTenantSettings(input: { readAuditEnabled: true, ageOfMajority: 18 }) { id } }',
+      {},
+      adminToken,
+    );
+    assert.equal(restored.errors, undefined);
   });
 
   test('user creation: event, CREATE record, trace', async () => {

@@ -168,7 +168,12 @@ export class TenantService {
             tenantId,
             subject: { type: 'Tenant', id: tenantId },
             payloadSchema: TenantCreatedSchema,
-            payload: { tenantId, slug, status: TenantStatusMessage.ACTIVE },
+            payload: {
+              tenantId,
+              slug,
+              status: TenantStatusMessage.ACTIVE,
+              ...sharedSettingsOf(tenant),
+            },
           },
           { action: 'tenant.create', operation: Operation.CREATE },
         );
@@ -328,7 +333,7 @@ export class TenantService {
           tenantId,
           subject: { type: 'Tenant', id: tenantId },
           payloadSchema: TenantSettingsChangedSchema,
-          payload: { tenantId, changedSettings },
+          payload: { tenantId, changedSettings, ...sharedSettingsOf(tenant) },
         },
         {
           action: 'tenant.settings_change',
@@ -346,6 +351,18 @@ const TENANT_STATUS_MESSAGES: Record<TenantStatus, TenantStatusMessage> = {
   suspended: TenantStatusMessage.SUSPENDED,
   offboarded: TenantStatusMessage.OFFBOARDED,
 };
+
+/**
+ * Returns the values of the settings other services keep a copy of. Both tenant events carry all of
+ * them, so any one event gives a consumer the full state without a call back to identity.
+ */
+function sharedSettingsOf(tenant: Tenant) {
+  return {
+    readAuditEnabled: tenant.readAuditEnabled,
+    ageOfMajority: tenant.ageOfMajority,
+    timeZone: tenant.timeZone,
+  };
+}
 
 /** Returns the settings a tenant administrator may change, by the names settings_changed reports. */
 function settingsOf(tenant: Tenant) {
