@@ -16,6 +16,7 @@ import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
+import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
 import { loadTypeDefs } from './type-defs.js';
 
 export interface StartClinicalOptions {
@@ -32,7 +33,10 @@ export interface RunningClinical {
   stop(): Promise<void>;
 }
 
-/** Starts the clinical subgraph: the ORM on the app role, the outbox relay when configured, then the GraphQL server. */
+/**
+ * Starts the clinical subgraph: the ORM on the app role, the tenant-settings consumer and outbox relay
+ * when configured, then the GraphQL server.
+ */
 export async function startClinical(
   config: ClinicalConfig,
   options: StartClinicalOptions = {},
@@ -51,27 +55,33 @@ export async function startClinical(
     });
   }
 
-  // The outbox relay runs in-process when configured. Without it writes still succeed, and their
-  // events wait in the outbox for a relay.
+  // With Kafka configured, clinical copies tenant settings from identity's events, and the outbox
+  // relay runs in-process when its role is configured too. Without the relay writes still succeed,
+  // and their events wait in the outbox for a relay.
   let bus: EventBus | undefined;
   let relay: OutboxRelay | undefined;
+  let tenantSettings: TenantSettingsSync | undefined;
   const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
-  if (config.HMS_OUTBOX_RELAY_DATABASE_URL && config.HMS_KAFKA_BROKERS?.length) {
+  if (config.HMS_KAFKA_BROKERS?.length) {
     const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'clinical', logger });
     bus = kafka;
-    relay = startOutboxRelay({
-      databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
-      schema: 'clinical',
-      bus: kafka,
-      logger,
-    });
-    readiness.kafka = () => kafka.ensureTopics([CLINICAL_EVENTS_TOPIC, AUDIT_TOPIC]);
+    tenantSettings = startTenantSettingsSync({ bus: kafka, orm, logger });
+    if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {
+      relay = startOutboxRelay({
+        databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
+        schema: 'clinical',
+        bus: kafka,
+        logger,
+      });
+      readiness.kafka = () => kafka.ensureTopics([CLINICAL_EVENTS_TOPIC, AUDIT_TOPIC]);
+    }
   }
   // identity's session state, so a token of a revoked session or a suspended tenant is rejected even
   // when a caller reaches this subgraph past the gateway.
   const sessionState = createRedis(config.HMS_REDIS_URL, logger);
   const shutDown = async () => {
     await relay?.stop();
+    await tenantSettings?.stop();
     await bus?.disconnect();
     await orm.close();
     sessionState.disconnect();

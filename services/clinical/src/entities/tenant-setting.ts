@@ -5,8 +5,8 @@ import { tenantFilters } from '@hms/service-kit';
 export const DEFAULT_AGE_OF_MAJORITY = 18;
 
 /**
- * Clinical settings of a tenant. Identity owns tenant settings; this table holds the copy clinical needs.
- * TODO: fill it from identity's tenant events once they exist; until then a missing row means the defaults.
+ * Clinical settings of a tenant. Identity owns tenant settings, and the tenant-settings consumer
+ * copies them here from identity's tenant events. A tenant without a row has the defaults.
  */
 export const TenantSetting = defineEntity({
   name: 'TenantSetting',
@@ -16,6 +16,8 @@ export const TenantSetting = defineEntity({
     ageOfMajority: p.smallint(),
     /** Whether reads of patient data become audit records; on unless the tenant turned it off. */
     readAuditEnabled: p.boolean().default(true),
+    /** IANA time zone name of the tenant, such as Asia/Kolkata; UTC until identity's first event. */
+    timeZone: p.text().default('UTC'),
     updatedAt: p.datetime(),
   },
   filters: tenantFilters,
