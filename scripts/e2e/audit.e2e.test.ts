@@ -59,7 +59,7 @@ async function waitForRecords(
   token: string,
   filter: Record<string, unknown>,
   predicate: (result: RecordsResult) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { createLogger } from '@hms/service-kit';
 import { postGraphQL, type GraphQLResponse } from '@hms/test-kit';
 import { startAudit, type RunningAudit } from '../../services/audit/src/app.js';
@@ -20,10 +21,41 @@ export const REDIS_URL = process.env.HMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:63
 export const KAFKA_BROKERS = process.env.HMS_KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 /**
- * The consumer group of the end-to-end audit service. It is not the production group, so a system
- * started with scripts/start on the same Kafka keeps receiving every record too.
+ * Consumer group of the end-to-end audit service: new for each run and starting at the newest record,
+ * so a run reads only what it publishes itself, never the history of earlier runs on the same Kafka,
+ * and a system started with scripts/start keeps receiving every record in its own group.
  */
-const E2E_AUDIT_GROUP = 'hms-audit-e2e';
+const e2eAuditGroup = () => `hms-audit-e2e-${randomBytes(6).toString('hex')}`;
+
+/** Waits until the audit service's consumer has joined its group, for at most 60 s. */
+async function waitForAuditConsumer(audit: RunningAudit): Promise<void> {
+  const readyUrl = audit.url.replace(/\/graphql$/, '/readyz');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const response = await fetch(readyUrl);
+    if (response.ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`The audit service was not ready within 60 s: ${await response.text()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Marks as sent the outbox rows that other test suites left in the shared test database. Those
+ * suites run without a relay, so their rows pile up across runs; relaying them here would make the
+ * audit consumer work through thousands of unrelated records before this run's own.
+ */
+async function discardPendingOutbox(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const schema of ['identity', 'clinical']) {
+      await client.query(`update ${schema}.outbox set sent_at = now() where sent_at is null`);
+    }
+  } finally {
+    await client.end();
+  }
+}
 
 /** URL of a service's outbox relay role in the test database, whose migrations created it. */
 function relayUrl(appUrl: string, service: string): string {
@@ -75,6 +107,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const identityOverrides: Record<string, string> = {};
   if (options.events) {
     const identityDatabase = await migratedTestDatabase();
+    await discardPendingOutbox(identityDatabase.adminUrl);
     identityOverrides.HMS_OUTBOX_RELAY_DATABASE_URL = relayUrl(identityDatabase.appUrl, 'identity');
     identityOverrides.HMS_KAFKA_BROKERS = kafkaBrokers.join(',');
   }
@@ -98,8 +131,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           HMS_PORT: 0,
           HMS_KAFKA_BROKERS: kafkaBrokers,
         },
-        { host: '127.0.0.1', logger, consumer: { groupId: E2E_AUDIT_GROUP } },
+        { host: '127.0.0.1', logger, consumer: { groupId: e2eAuditGroup(), fromBeginning: false } },
       );
+      await waitForAuditConsumer(audit);
     }
 
     clinical = await startClinical(

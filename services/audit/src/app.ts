@@ -27,7 +27,7 @@ export interface StartAuditOptions {
    * The consumer of audit records from Kafka: on by default, `false` serves the graph alone (tests
    * of the graph), and a topic and group of its own keep a test's records apart from everyone else's.
    */
-  consumer?: false | { topic?: string; groupId?: string };
+  consumer?: false | { topic?: string; groupId?: string; fromBeginning?: boolean };
 }
 
 export interface RunningAudit {
@@ -72,7 +72,14 @@ export async function startAudit(
     const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
     if (bus && consumerOptions) {
       const topic = consumerOptions.topic ?? AUDIT_TOPIC;
-      const running = startAuditIngest({ bus, orm, logger, topic, groupId: consumerOptions.groupId });
+      const running = startAuditIngest({
+        bus,
+        orm,
+        logger,
+        topic,
+        groupId: consumerOptions.groupId,
+        fromBeginning: consumerOptions.fromBeginning,
+      });
       ingest = running;
       readiness.kafka = async () => {
         if (!running.consumer) throw new Error('The consumer of hms.audit.v1 has not started yet.');

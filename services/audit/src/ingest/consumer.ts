@@ -22,6 +22,11 @@ export interface AuditConsumerOptions {
   /** Tests and benchmarks use their own topic and group, so they never take records meant for others. */
   topic?: string;
   groupId?: string;
+  /**
+   * Where a group without committed offsets starts: the oldest record (the default, so nothing is
+   * missed) or only records published after it joins, for test runs that share a topic's history.
+   */
+  fromBeginning?: boolean;
 }
 
 /**
@@ -46,6 +51,7 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
     topics: [topic],
     orm: options.orm,
     consumerName: AUDIT_CONSUMER_NAME,
+    fromBeginning: options.fromBeginning ?? true,
     decode: (bytes) => decodeAuditRecordMessage(bytes),
     handle: async (event, em) => {
       const result = await appendInTransaction(em, event.tenantId, [event.record]);
