@@ -286,7 +286,7 @@ describe('patients through the gateway', () => {
       JSON.stringify(fields),
     );
 
-    // Regression: a malformed LocalDate failed variable coercion at the subgraph, which answered HTTP 400,
+    // Regression: a malformed LocalDate failed variable coercion at the subgraph, which returned HTTP 400,
     // and the gateway turned that into INTERNAL_SERVER_ERROR without naming the field.
     const impossibleDate = await system.gateway(
       REGISTER,

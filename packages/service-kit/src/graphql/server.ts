@@ -162,7 +162,7 @@ async function buildContext(
     const claims = await options.verifyToken(token);
     if (claims.typ === 'platform' && !options.acceptPlatformTokens) {
       context.rejection = HmsError.forbiddenBecause(
-        'Platform operators cannot use this service; it holds tenant data.',
+        'Platform operators cannot use this service because it contains tenant data.',
       );
       return context;
     }
@@ -213,7 +213,7 @@ const INVALID_VARIABLE = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"
 
 /**
  * Turns a variable that fails coercion (a bad LocalDate, an unknown enum value) into BAD_USER_INPUT
- * with the field path, answered with HTTP 200. Apollo Server answers such requests with HTTP 400,
+ * with the field path, returned with HTTP 200. Apollo Server returns HTTP 400 for such requests,
  * which the gateway reports as INTERNAL_SERVER_ERROR without the subgraph's message.
  */
 function variableErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
@@ -224,7 +224,7 @@ function variableErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
           if (response.http.status !== 400 || !errors?.length) return;
           if (!errors.every((error) => error.extensions.code === ErrorCode.BAD_USER_INPUT)) return;
           response.http.status = 200;
-          // The body already holds formatted copies of the errors, so the field list is added there.
+          // The body already contains formatted copies of the errors, so the field list is added there.
           if (response.body.kind !== 'single') return;
           for (const error of response.body.singleResult.errors ?? []) {
             const match = INVALID_VARIABLE.exec(error.message);
