@@ -11,6 +11,8 @@ import {
   LoginFailureReason,
   Operation,
   Outcome,
+  SessionRevokedSchema,
+  SessionRevokeReason,
   TenantCreatedSchema,
   TenantSettingsChangedSchema,
   UserCreatedSchema,
@@ -217,6 +219,57 @@ describe('identity events and audit records', () => {
       const bytes = row.payload.toString('latin1');
       assert.ok(!bytes.includes(tenant.adminEmail), 'no login name in the outbox');
       assert.ok(!bytes.includes(attempted), 'no password in the outbox');
+    }
+  });
+
+  test('user deactivation: SessionRevoked per session', async () => {
+    const email = randomEmail('leaver');
+    const created = await harness.gql<{ createUser: { id: string } }>(
+      CREATE_USER,
+      { input: { displayName: 'Leaving Clerk', email, password: GOOD_PASSWORD, roles: ['tenant_admin'] } },
+      adminToken,
+    );
+    assert.equal(created.errors, undefined);
+    const userId = created.data!.createUser.id;
+    // Two sign-ins, as from two devices, give the user two open sessions.
+    for (let i = 0; i < 2; i++)
+      await harness.login({ tenantSlug: tenant.slug, email, password: GOOD_PASSWORD });
+    const sessions = await admin.query<{ id: string }>(
+      'select id from identity.sessions where user_id = $1 and revoked_at is null',
+      [userId],
+    );
+    assert.equal(sessions.rows.length, 2);
+
+    const since = await lastId();
+    const response = await harness.gql(
+      'mutation ($id: ID!) { deactivateUser(id: $id, reason: "left") { id } }',
+      { id: userId },
+      adminToken,
+    );
+    assert.equal(response.errors, undefined);
+
+    const rows = await outboxAfter(since);
+    const revoked = rows.filter((row) => row.type === 'identity.session.revoked');
+    assert.equal(revoked.length, 2);
+    const payloads = revoked.map((row) => unpackPayloadAs(row.envelope, SessionRevokedSchema));
+    for (const payload of payloads) {
+      assert.equal(payload?.userId, userId);
+      assert.equal(payload?.reason, SessionRevokeReason.USER_DEACTIVATED);
+    }
+    assert.deepEqual(
+      payloads.map((payload) => payload?.sessionId).sort(),
+      sessions.rows.map((row) => row.id).sort(),
+    );
+    for (const row of revoked) assert.equal(row.envelope.actor?.id, tenant.adminUserId);
+
+    const records = rows
+      .filter((row) => row.type === 'audit.record')
+      .map((row) => unpackPayloadAs(row.envelope, AuditRecordSchema))
+      .filter((record) => record?.action === 'session.revoke');
+    assert.equal(records.length, 2);
+    for (const record of records) {
+      assert.equal(record?.operation, Operation.SECURITY);
+      assert.equal(record?.outcome, Outcome.SUCCESS);
     }
   });
 

@@ -35,6 +35,46 @@ export const RevokeReason = {
   userUnavailable: 'user_unavailable',
 } as const;
 
+export type RevokeReason = (typeof RevokeReason)[keyof typeof RevokeReason];
+
+/** The SessionRevoked reason of each stored revoke reason. */
+const EVENT_REASON: Record<RevokeReason, SessionRevokeReason> = {
+  logout: SessionRevokeReason.LOGOUT,
+  refresh_token_reuse: SessionRevokeReason.REFRESH_TOKEN_REUSE,
+  user_deactivated: SessionRevokeReason.USER_DEACTIVATED,
+  password_changed: SessionRevokeReason.PASSWORD_CHANGED,
+  password_reset: SessionRevokeReason.PASSWORD_RESET,
+  locked_out: SessionRevokeReason.LOCKED_OUT,
+  user_unavailable: SessionRevokeReason.USER_UNAVAILABLE,
+};
+
+/**
+ * Writes the SessionRevoked event and audit record of one tenant session, in the transaction that
+ * revokes it, so consumers drop the session's cached state exactly when the revocation commits. A
+ * sign-out is audited as LOGOUT, and every other revocation as SECURITY.
+ */
+async function emitSessionRevoked(
+  em: EntityManager,
+  origin: EventOrigin,
+  session: { tenantId: string; userId: string; sessionId: string },
+  reason: RevokeReason,
+): Promise<void> {
+  await emit(
+    em,
+    origin,
+    {
+      type: 'identity.session.revoked',
+      tenantId: session.tenantId,
+      subject: { type: 'Session', id: session.sessionId },
+      payloadSchema: SessionRevokedSchema,
+      payload: { userId: session.userId, sessionId: session.sessionId, reason: EVENT_REASON[reason] },
+    },
+    reason === RevokeReason.logout
+      ? { action: 'logout', operation: Operation.LOGOUT }
+      : { action: 'session.revoke', operation: Operation.SECURITY, reason },
+  );
+}
+
 /** Result of login and refreshSession, served as the GraphQL AuthPayload. */
 export interface AuthResult {
   accessToken: string;
@@ -137,6 +177,14 @@ export class SessionService {
             },
             { action: 'refresh_token.reused', operation: Operation.SECURITY, outcome: Outcome.DENIED },
           );
+          // The reuse event reports the incident; this one ends the session for consumers, as every
+          // other revocation does.
+          await emitSessionRevoked(
+            em,
+            origin,
+            { tenantId: realm.tenantId, userId: subjectId, sessionId: session.id },
+            RevokeReason.refreshTokenReuse,
+          );
         }
         return { kind: 'reused' as const, sessionId: session.id, subjectId };
       }
@@ -150,6 +198,13 @@ export class SessionService {
       if (decision.kind === 'user_unavailable') {
         session.revokedAt = now;
         session.revokeReason = RevokeReason.userUnavailable;
+        if (realm.tenantId)
+          await emitSessionRevoked(
+            em,
+            origin,
+            { tenantId: realm.tenantId, userId: subjectId, sessionId: session.id },
+            RevokeReason.userUnavailable,
+          );
         return { kind: 'revoked' as const, sessionId: session.id, reason: decision.reason };
       }
 
@@ -205,21 +260,11 @@ export class SessionService {
         found.session.revokeReason = RevokeReason.logout;
         // NOTE: an operator's logout has no tenant, so it is not recorded (see login.ts).
         if (principal.tenantId) {
-          await emit(
+          await emitSessionRevoked(
             em,
             origin,
-            {
-              type: 'identity.session.revoked',
-              tenantId: principal.tenantId,
-              subject: { type: 'Session', id: principal.sessionId },
-              payloadSchema: SessionRevokedSchema,
-              payload: {
-                userId: principal.subject,
-                sessionId: principal.sessionId,
-                reason: SessionRevokeReason.LOGOUT,
-              },
-            },
-            { action: 'logout', operation: Operation.LOGOUT },
+            { tenantId: principal.tenantId, userId: principal.subject, sessionId: principal.sessionId },
+            RevokeReason.logout,
           );
         }
       }
@@ -228,13 +273,15 @@ export class SessionService {
   }
 
   /**
-   * Revokes every open session of a tenant user in the caller's transaction and returns their ids; the
-   * caller announces them with announceRevoked after the commit.
+   * Revokes every open session of a tenant user in the caller's transaction, writing one SessionRevoked
+   * event and audit record each. Returns their ids, which the caller passes to announceRevoked after
+   * the commit.
    */
   async revokeUserSessions(
     em: EntityManager,
+    origin: EventOrigin,
     userId: string,
-    reason: string,
+    reason: RevokeReason,
     now: Date,
     except?: string,
   ): Promise<string[]> {
@@ -246,6 +293,12 @@ export class SessionService {
     for (const session of sessions) {
       session.revokedAt = now;
       session.revokeReason = reason;
+      await emitSessionRevoked(
+        em,
+        origin,
+        { tenantId: session.tenantId, userId: session.userId, sessionId: session.id },
+        reason,
+      );
     }
     return sessions.map((session) => session.id);
   }

@@ -312,7 +312,13 @@ export class UserService {
       user.statusChangedAt = now;
       user.deactivationReason = reason?.trim().slice(0, 500) || 'deactivated by an administrator';
       user.updatedAt = now;
-      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.userDeactivated, now);
+      const revoked = await this.sessions.revokeUserSessions(
+        em,
+        origin,
+        user.id,
+        RevokeReason.userDeactivated,
+        now,
+      );
       await emit(
         em,
         origin,
@@ -436,7 +442,13 @@ export class UserService {
         if (user.failedLoginCount < policy.lockoutThreshold) return { kind: 'wrong' as const, revoked: [] };
         user.failedLoginCount = 0;
         user.lockedUntil = new Date(now.getTime() + policy.lockoutMinutes * 60_000);
-        const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.lockedOut, now);
+        const revoked = await this.sessions.revokeUserSessions(
+          em,
+          origin,
+          user.id,
+          RevokeReason.lockedOut,
+          now,
+        );
         await emitAccountLocked(em, origin, user, policy.lockoutThreshold);
         return { kind: 'locked' as const, revoked };
       }
@@ -447,6 +459,7 @@ export class UserService {
       user.failedLoginCount = 0;
       const revoked = await this.sessions.revokeUserSessions(
         em,
+        origin,
         user.id,
         RevokeReason.passwordChanged,
         now,
@@ -490,7 +503,13 @@ export class UserService {
       user.passwordResetRequired = true;
       user.failedLoginCount = 0;
       user.lockedUntil = null;
-      const revoked = await this.sessions.revokeUserSessions(em, user.id, RevokeReason.passwordReset, now);
+      const revoked = await this.sessions.revokeUserSessions(
+        em,
+        origin,
+        user.id,
+        RevokeReason.passwordReset,
+        now,
+      );
       await emitPasswordChanged(em, origin, user, true);
       return { user, revoked };
     });
