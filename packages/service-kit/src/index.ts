@@ -25,3 +25,4 @@ export * from './events/relay.js';
 export * from './events/relay-role.js';
 export * from './events/trace.js';
 export * from './events/publish.js';
+export * from './process.js';
