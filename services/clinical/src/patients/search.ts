@@ -75,8 +75,9 @@ export interface SearchArguments {
 
 /**
  * Reads one page of the tenant's patients matching `search`, ordered by folded family name, folded
- * given names and id. The cursor is that triple, so a page starts exactly after the previous one even
- * while patients are being registered.
+ * given names and id. The cursor holds only the id of the page's last patient, because a cursor ends up
+ * in URLs and logs and must not carry names. The sort key is read back from that patient, so a page
+ * starts exactly after the previous one even while patients are being registered.
  */
 export async function searchPatients(
   em: EntityManager,
@@ -85,7 +86,7 @@ export async function searchPatients(
   now: Date,
 ): Promise<Connection<PatientView>> {
   const size = pageSize(args.first);
-  const after = afterKey(args.after);
+  const after = await afterKey(em, tenantId, args.after);
   const where = whereClause(tenantId, planSearch(args.search));
 
   const counted = await em.execute<{ count: number }[]>(
@@ -106,25 +107,29 @@ export async function searchPatients(
   const views = await viewsOf(em, patients, now);
   const nodes = patients.map((patient) => views.get(patient.id)!);
 
-  const keyOf = new Map(
-    patients.map((patient) => [patient.id, [patient.familyKey, patient.givenKey, patient.id]]),
-  );
-  return toConnection(nodes, size, count, (node) => encodeCursor(keyOf.get(node.id)!), after !== undefined);
+  return toConnection(nodes, size, count, (node) => encodeCursor([node.id]), after !== undefined);
 }
 
-function afterKey(after: string | null | undefined): [string, string, string] | undefined {
-  const key = decodeCursor(after, 3);
+/** Returns the sort key of the patient a cursor names; a cursor of another tenant or list is bad input. */
+async function afterKey(
+  em: EntityManager,
+  tenantId: string,
+  after: string | null | undefined,
+): Promise<[string, string, string] | undefined> {
+  const key = decodeCursor(after, 1);
   if (!key) return undefined;
-  const [familyKey, givenKey, id] = key;
-  if (
-    typeof familyKey !== 'string' ||
-    typeof givenKey !== 'string' ||
-    typeof id !== 'string' ||
-    !isUuid(id)
-  ) {
-    throw HmsError.badUserInput([{ field: 'after', message: 'is not a cursor returned by this list' }]);
-  }
-  return [familyKey, givenKey, id];
+  const [id] = key;
+  const invalid = () =>
+    HmsError.badUserInput([{ field: 'after', message: 'is not a cursor returned by this list' }]);
+  if (typeof id !== 'string' || !isUuid(id)) throw invalid();
+
+  const rows = await em.execute<{ family_key: string; given_key: string }[]>(
+    'select family_key, given_key from clinical.patients where tenant_id = ? and id = ?',
+    [tenantId, id],
+  );
+  const row = rows[0];
+  if (!row) throw invalid();
+  return [row.family_key, row.given_key, id];
 }
 
 /**

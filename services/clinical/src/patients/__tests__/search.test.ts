@@ -162,6 +162,29 @@ describe('patients search', () => {
     assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
   });
 
+  // Regression: cursors carried the folded family and given names, which then showed up in URLs and logs.
+  test('cursor carries no name', async () => {
+    const page = await search({ first: 1 });
+    const cursor = page.data?.patients.pageInfo.endCursor ?? '';
+    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+
+    assert.equal(decoded, JSON.stringify([page.data?.patients.edges[0]?.node.id]));
+    assert.doesNotMatch(decoded.toLowerCase(), /garc/);
+  });
+
+  test('rejects cursor of another tenant', async () => {
+    const mine = await search({ first: 1 });
+    const otherToken = await harness.token(newId());
+
+    const { body } = await harness.graphql<SearchResult>(
+      SEARCH_PATIENTS,
+      { after: mine.data?.patients.pageInfo.endCursor },
+      otherToken,
+    );
+
+    assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
+  });
+
   test('rejects page size over 100', async () => {
     const body = await search({ first: 101 });
 
