@@ -1,113 +1,23 @@
 // An in-memory stand-in for the HMS gateway, for the importer's tests only.
 // It serves login, refreshSession, patientByIdentifier and registerPatient
-// from the contract's SDL through graphql-js, so a query that does not match
-// the contract fails here as it would at the real gateway. It does not model
-// tenants beyond one slug, roles, or the clinical service's full validation.
+// on the API schema of the committed supergraph through graphql-js, so a query
+// that does not match the contract fails here as it would at the real gateway.
+// It does not model tenants beyond one slug, roles, or the clinical service's
+// full validation.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { buildSchema, graphql, GraphQLError, type GraphQLScalarType } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Supergraph } from '@apollo/federation-internals';
+import { graphql, GraphQLError, type GraphQLScalarType } from 'graphql';
 import type { RegisterPatientInput } from './mapping.js';
 
-const SDL = /* GraphQL */ `
-  scalar LocalDate
-  scalar DateTime
-  enum AdministrativeSex {
-    FEMALE
-    MALE
-    OTHER
-    UNKNOWN
-  }
-  enum IdentifierType {
-    NATIONAL_ID
-    PASSPORT
-    DRIVER_LICENSE
-    INSURANCE
-    EXTERNAL
-    OTHER
-  }
-  enum GuardianRelationship {
-    MOTHER
-    FATHER
-    PARENT
-    LEGAL_GUARDIAN
-    GRANDPARENT
-    SIBLING
-    OTHER
-  }
-  input HumanNameInput {
-    given: [String!]!
-    family: String!
-    prefix: [String!]
-    suffix: [String!]
-  }
-  input AddressInput {
-    lines: [String!]
-    city: String
-    district: String
-    state: String
-    postalCode: String
-    country: String
-  }
-  input PatientIdentifierInput {
-    type: IdentifierType!
-    system: String!
-    value: String!
-  }
-  input GuardianInput {
-    name: HumanNameInput!
-    relationship: GuardianRelationship!
-    phone: String
-    email: String
-  }
-  input RegisterPatientInput {
-    name: HumanNameInput!
-    sex: AdministrativeSex!
-    genderIdentity: String
-    birthDate: LocalDate!
-    deceasedAt: DateTime
-    phone: String
-    email: String
-    address: AddressInput
-    identifiers: [PatientIdentifierInput!]
-    guardians: [GuardianInput!]
-  }
-  type PatientIdentifier {
-    type: IdentifierType!
-    system: String!
-    value: String!
-  }
-  type Patient {
-    id: ID!
-    mrn: String!
-    identifiers: [PatientIdentifier!]!
-  }
-  # The identity subgraph's input type name is not part of the importer's
-  # contract, which is why the importer writes the login input inline.
-  input StandInLoginInput {
-    tenantSlug: String!
-    email: String
-    phone: String
-    password: String!
-  }
-  type SessionUser {
-    id: ID!
-  }
-  type Session {
-    accessToken: String!
-    refreshToken: String!
-    expiresAt: DateTime!
-    user: SessionUser!
-  }
-  type Query {
-    patientByIdentifier(system: String!, value: String!): Patient
-  }
-  type Mutation {
-    registerPatient(input: RegisterPatientInput!): Patient!
-    login(input: StandInLoginInput!): Session!
-    refreshSession(refreshToken: String!): Session!
-  }
-`;
+/**
+ * The client-facing schema of the committed supergraph, so the importer's queries are checked against
+ * the contract the real gateway serves and a change there fails these tests.
+ */
+const SUPERGRAPH_FILE = fileURLToPath(new URL('../../gateway/supergraph.graphql', import.meta.url));
 
 export interface StoredPatient {
   id: string;
@@ -128,8 +38,8 @@ function stringParser(name: string, pattern: RegExp) {
 }
 
 function buildStandInSchema() {
-  const schema = buildSchema(SDL);
-  // buildSchema leaves custom scalars without parsing; these reject malformed
+  const schema = Supergraph.build(readFileSync(SUPERGRAPH_FILE, 'utf8')).apiSchema().toGraphQLJSSchema();
+  // The API schema leaves custom scalars without parsing; these reject malformed
   // values as the real scalars do, so a wrong date format fails the tests.
   const types = schema.getTypeMap();
   Object.assign(types.LocalDate as GraphQLScalarType, {

@@ -9,7 +9,10 @@ import {
 /** Root fields every subgraph serves without a token: the gateway and composition read `_service`. */
 export const ALWAYS_ANONYMOUS_FIELDS = ['_service', '__typename'];
 
-/** Lists the root field names an operation selects, following fragment spreads and inline fragments. */
+/**
+ * Lists the root field names (not aliases) an operation selects, following fragment spreads and inline
+ * fragments. `@skip` and `@include` are ignored, so a variable cannot hide a field from the check.
+ */
 export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
