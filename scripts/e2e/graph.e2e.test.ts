@@ -218,14 +218,17 @@ describe('tokens the gateway and subgraphs reject', () => {
 
   function unsignedToken(): string {
     const [header, payload] = session.accessToken.split('.');
-    assert.ok(header && payload);
+    assert.ok(header);
+    assert.ok(payload);
     const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     return `${noneHeader}.${payload}.`;
   }
 
   function forgedToken(): string {
     const [header, payload, signature] = session.accessToken.split('.');
-    assert.ok(header && payload && signature);
+    assert.ok(header);
+    assert.ok(payload);
+    assert.ok(signature);
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
     claims.perms = ['patient:read', 'patient:write', 'audit:read', 'user:manage'];
     return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;

@@ -21,9 +21,9 @@ export const REDIS_URL = process.env.HMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:63
 export const KAFKA_BROKERS = process.env.HMS_KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 /**
- * Consumer group of the end-to-end audit service: new for each run and starting at the newest record,
- * so a run reads only what it publishes itself, never the history of earlier runs on the same Kafka,
- * and a system started with scripts/start keeps receiving every record in its own group.
+ * Consumer group of the end-to-end audit service, new for each run and starting at the newest record.
+ * A run therefore reads only what it publishes itself, never the history of earlier runs on the same
+ * Kafka. A system started with scripts/start keeps receiving every record in its own group.
  */
 const e2eAuditGroup = () => `hms-audit-e2e-${randomBytes(6).toString('hex')}`;
 
@@ -42,7 +42,7 @@ async function waitForAuditConsumer(audit: RunningAudit): Promise<void> {
 
 /**
  * Marks as sent the outbox rows that other test suites left in the shared test database. Those
- * suites run without a relay, so their rows pile up across runs; relaying them here would make the
+ * suites run without a relay, so their rows pile up across runs. Relaying them here would make the
  * audit consumer work through thousands of unrelated records before this run's own.
  */
 async function discardPendingOutbox(adminUrl: string): Promise<void> {

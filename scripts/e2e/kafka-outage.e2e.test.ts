@@ -9,7 +9,7 @@ import { randomSuffix, startSystem, type System } from './harness.js';
 const PATIENTS_DURING_OUTAGE = 5;
 const CREATES = `query ($filter: AuditRecordFilter) { auditRecords(filter: $filter, first: 50) { totalCount } }`;
 
-// The whole system runs on a Kafka of this test's own, so stopping it disturbs nobody else.
+// The whole system runs on a Kafka of this test's own, so stopping it disturbs no other run.
 let kafka: SecondKafka;
 let system: System;
 

@@ -29,7 +29,7 @@ hms_start_process() {
   echo "Started $name (pid $(cat "$HMS_RUN_DIR/$name.pid")); log: .local/logs/$name.log"
 }
 
-# Waits until URL answers with HTTP 200, for at most SECONDS; prints the log tail of NAME on failure.
+# Waits until URL responds with HTTP 200, for at most SECONDS; prints the log tail of NAME on failure.
 hms_wait_http() {
   local name="$1" url="$2" seconds="${3:-60}"
   local deadline=$((SECONDS + seconds))
@@ -67,7 +67,7 @@ hms_stop_process() {
 }
 
 # Fails with a clear message when PORT on 127.0.0.1 is taken by something other than NAME, which
-# would otherwise answer the readiness checks in place of the service being started.
+# would otherwise respond to the readiness checks in place of the service being started.
 hms_require_free_port() {
   local name="$1" port="$2" variable="$3"
   hms_is_running "$name" && return 0

@@ -295,7 +295,7 @@ try {
     await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
     await client.query('delete from clinical.patients');
     await client.query('delete from clinical.mrn_counters');
-    // Every search wrote READ audit records for the patients it returned; without a relay they would
+    // Every search wrote READ audit records for the patients it returned. Without a relay they would
     // wait in the outbox and flood the next end-to-end run's audit consumer.
     await client.query('delete from clinical.outbox');
     await client.query('commit');

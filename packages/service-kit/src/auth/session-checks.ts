@@ -9,7 +9,7 @@ import { TokenRejectedError, type TokenVerifier } from './tokens.js';
  * tenants. Both facts live in Redis, written by identity.
  *
  * NOTE: a tenant whose status key is missing (Redis restarted before identity republished it) is
- * accepted here; the gateway asks identity in that case and stays the authoritative check.
+ * accepted here; the gateway queries identity in that case and stays the authoritative check.
  */
 export function withSessionChecks(verify: TokenVerifier, redis: Redis): TokenVerifier {
   return async (token) => {

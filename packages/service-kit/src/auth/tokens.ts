@@ -17,7 +17,7 @@ export interface TokenVerifierOptions {
 /**
  * Raised when a token fails verification; `reason` is safe to log, the token itself is not.
  * `temporary` is true when the signing keys could not be fetched (identity unreachable or slow), so
- * the caller answers "unavailable, retry" instead of signing the user out.
+ * the caller responds with "unavailable, retry" instead of signing the user out.
  */
 export class TokenRejectedError extends Error {
   constructor(

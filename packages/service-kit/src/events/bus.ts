@@ -120,7 +120,7 @@ export interface EventBusOptions {
   retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
   /** Milliseconds to wait for a TCP connection to a broker; the client default is 1 s. */
   connectionTimeoutMs?: number;
-  /** Least severe kafkajs log level passed on to the logger; defaults to warn. */
+  /** Minimum kafkajs log level passed on to the logger; defaults to warn. */
   clientLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'nothing';
 }
 

@@ -1,11 +1,11 @@
 import { HmsError } from '../errors.js';
 import type { Principal } from '../auth/claims.js';
 
-/** What every resolver of an HMS subgraph receives as its context. */
+/** Context object that every resolver of an HMS subgraph receives. */
 export interface SubgraphContext {
   /** The verified caller, or undefined for the few anonymous operations a subgraph allows. */
   principal?: Principal;
-  /** Why the presented token was not accepted; raised for anything but the anonymous fields. */
+  /** Rejection of the presented token, raised for anything but the anonymous fields. */
   rejection?: HmsError;
   requestId: string;
   traceId?: string;

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import client from 'prom-client';
 
-/** A named readiness check: resolves when the dependency answers, rejects otherwise. */
+/** A named readiness check: resolves when the dependency responds, rejects otherwise. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -11,7 +11,7 @@ function withTimeout(promise: Promise<unknown>, name: string): Promise<unknown> 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${name} did not answer within ${CHECK_TIMEOUT_MS} ms`)),
+      () => reject(new Error(`${name} did not respond within ${CHECK_TIMEOUT_MS} ms`)),
       CHECK_TIMEOUT_MS,
     );
   });
@@ -19,7 +19,7 @@ function withTimeout(promise: Promise<unknown>, name: string): Promise<unknown> 
 }
 
 /**
- * Mounts `/healthz` (the process is alive), `/readyz` (every dependency answers; 503 and the failing
+ * Mounts `/healthz` (the process is alive), `/readyz` (every dependency responds; 503 and the failing
  * names otherwise) and `/metrics` (Prometheus text format).
  */
 export function mountOperationalRoutes(

@@ -34,7 +34,8 @@ describe('supergraph composition', () => {
     const patient = schema.getType('Patient');
     const user = schema.getType('User');
 
-    assert.ok(isObjectType(patient) && isObjectType(user));
+    assert.ok(isObjectType(patient));
+    assert.ok(isObjectType(user));
     assert.ok(patient.getFields().accessHistory);
     assert.ok(patient.getFields().mrn);
     assert.ok(user.getFields().activity);

@@ -23,8 +23,8 @@ export interface AuditConsumerOptions {
   topic?: string;
   groupId?: string;
   /**
-   * Where a group without committed offsets starts: the oldest record (the default, so nothing is
-   * missed) or only records published after it joins, for test runs that share a topic's history.
+   * Starting position of a group without committed offsets. The default is the oldest record, so
+   * nothing is missed. Test runs that share a topic's history start at records published after joining.
    */
   fromBeginning?: boolean;
 }

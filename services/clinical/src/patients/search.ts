@@ -155,7 +155,7 @@ function whereClause(tenantId: string, plan: SearchPlan): { sql: string; params:
     case 'text':
       // The trigram index serves this LIKE under row-level security only because provisioning marks
       // textlike LEAKPROOF (see leakproofFunctions in migrations/index.ts). A database provisioned
-      // without it still answers correctly, but reads every row of the tenant.
+      // without it still returns correct results, but reads every row of the tenant.
       for (const fragment of plan.fragments) {
         conditions.push(`search_text like ? escape '!'`);
         params.push(`%${fragment.replace(/[!%_]/g, '!$&')}%`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import { createLogger, type Logger } from '@hms/service-kit';
 
 /**
  * argon2id with the OWASP Password Storage Cheat Sheet's minimum (19 MiB, 2 passes, 1 lane). One lane
@@ -16,6 +17,8 @@ export const MAX_PASSWORD_BYTES = 256;
 export class PasswordHasher {
   private dummyHash: string | undefined;
 
+  constructor(private readonly logger: Logger = createLogger('identity')) {}
+
   async hash(password: string): Promise<string> {
     return argon2.hash(password, HASH_OPTIONS);
   }
@@ -24,8 +27,10 @@ export class PasswordHasher {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return false;
     try {
       return await argon2.verify(hash, password);
-    } catch {
-      // A malformed stored hash must not become a sign-in; it reads as a wrong password.
+    } catch (error) {
+      // A malformed stored hash must not become a sign-in; it reads as a wrong password, and the
+      // damaged row is worth an operator's look. Neither the hash nor the password is logged.
+      this.logger.error({ err: error }, 'Failed to verify a password because the stored hash is malformed.');
       return false;
     }
   }

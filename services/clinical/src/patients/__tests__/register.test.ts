@@ -289,7 +289,7 @@ describe('registerPatient', () => {
 
   test('deceased minor needs no guardian', async () => {
     const token = await harness.token(newId());
-    // The DateTime scalar reads this ISO string from the variables; the input type holds the parsed Date.
+    // The DateTime scalar reads this ISO string from the variables; the input type contains the parsed Date.
     const input = { ...adultInput({ birthDate: '1988-06-04' }), deceasedAt: '2003-03-11T14:49:28Z' };
 
     const { body } = await harness.graphql<Registered>(REGISTER_PATIENT, { input }, token);

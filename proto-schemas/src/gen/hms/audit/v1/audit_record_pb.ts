@@ -47,7 +47,7 @@ export type AuditRecord = Message<"hms.audit.v1.AuditRecord"> & {
   occurredAt?: Timestamp | undefined;
 
   /**
-   * Who acted, with session, IP address and user agent.
+   * Acting user or service, with session, IP address and user agent.
    *
    * @generated from field: hms.events.v1.Actor actor = 4;
    */
@@ -96,7 +96,7 @@ export type AuditRecord = Message<"hms.audit.v1.AuditRecord"> & {
   changedFields: string[];
 
   /**
-   * How the operation ended.
+   * Result of the operation.
    *
    * @generated from field: hms.audit.v1.Outcome outcome = 11;
    */
@@ -139,7 +139,7 @@ export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
   messageDesc(file_hms_audit_v1_audit_record, 0);
 
 /**
- * What kind of access or change an audit record describes.
+ * Kind of access or change an audit record describes.
  *
  * @generated from enum hms.audit.v1.Operation
  */
@@ -220,7 +220,7 @@ export const OperationSchema: GenEnum<Operation> = /*@__PURE__*/
   enumDesc(file_hms_audit_v1_audit_record, 0);
 
 /**
- * How the audited request ended.
+ * Result of the audited request.
  *
  * @generated from enum hms.audit.v1.Outcome
  */

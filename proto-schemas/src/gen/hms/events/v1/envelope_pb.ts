@@ -58,7 +58,7 @@ export type EventEnvelope = Message<"hms.events.v1.EventEnvelope"> & {
   producer: string;
 
   /**
-   * Who caused the event; audit records copy it.
+   * Cause of the event, which audit records copy.
    *
    * @generated from field: hms.events.v1.Actor actor = 6;
    */
@@ -94,7 +94,8 @@ export const EventEnvelopeSchema: GenMessage<EventEnvelope> = /*@__PURE__*/
   messageDesc(file_hms_events_v1_envelope, 0);
 
 /**
- * Who caused the event. Empty ids mean the system itself (a sweeper, a consumer).
+ * Cause of an event: a user, service account, platform operator or the system. Empty ids mean the
+ * system itself (a sweeper, a consumer).
  *
  * @generated from message hms.events.v1.Actor
  */

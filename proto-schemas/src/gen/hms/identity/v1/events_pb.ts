@@ -115,9 +115,9 @@ export const TenantStatusChangedSchema: GenMessage<TenantStatusChanged> = /*@__P
 
 /**
  * Type "identity.tenant.settings_changed": a tenant administrator changed tenant settings.
- * Besides the names of the changed settings it carries the current values, after the change, of
- * the settings other services keep a copy of, all of them on every change, so that a consumer
- * needs no earlier event to hold the full state.
+ * Besides the names of the changed settings, it carries the values after the change of every
+ * setting other services keep a copy of. A consumer therefore needs no earlier event to know the
+ * full state.
  *
  * @generated from message hms.identity.v1.TenantSettingsChanged
  */
@@ -410,7 +410,7 @@ export const LoginSucceededSchema: GenMessage<LoginSucceeded> = /*@__PURE__*/
  */
 export type LoginFailed = Message<"hms.identity.v1.LoginFailed"> & {
   /**
-   * Why the attempt failed.
+   * Reason the attempt failed.
    *
    * @generated from field: hms.identity.v1.LoginFailureReason reason = 1;
    */
@@ -522,7 +522,7 @@ export type SessionRevoked = Message<"hms.identity.v1.SessionRevoked"> & {
   sessionId: string;
 
   /**
-   * Why the session was revoked.
+   * Reason the session was revoked.
    *
    * @generated from field: hms.identity.v1.SessionRevokeReason reason = 3;
    */
@@ -604,7 +604,7 @@ export const TenantStatusSchema: GenEnum<TenantStatus> = /*@__PURE__*/
   enumDesc(file_hms_identity_v1_events, 0);
 
 /**
- * Why a sign-in attempt failed, as far as the failure may be recorded.
+ * Reason a sign-in attempt failed, as far as the failure may be recorded.
  *
  * @generated from enum hms.identity.v1.LoginFailureReason
  */
@@ -650,7 +650,7 @@ export const LoginFailureReasonSchema: GenEnum<LoginFailureReason> = /*@__PURE__
   enumDesc(file_hms_identity_v1_events, 1);
 
 /**
- * Why a session was revoked.
+ * Reason a session was revoked.
  *
  * @generated from enum hms.identity.v1.SessionRevokeReason
  */
