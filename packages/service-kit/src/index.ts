@@ -25,4 +25,6 @@ export * from './events/relay.js';
 export * from './events/relay-role.js';
 export * from './events/trace.js';
 export * from './events/publish.js';
+export * from './events/background.js';
+export * from './events/tenant-settings.js';
 export * from './process.js';
