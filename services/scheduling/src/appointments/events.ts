@@ -147,7 +147,7 @@ export async function appointmentStatusChanged(
         ...base,
         type: 'scheduling.appointment.checked_in',
         payloadSchema: AppointmentCheckedInSchema,
-        payload: { ...ids, checkedInAt: timestampOf(appointment.checkedInAt!) },
+        payload: { ...ids, checkedInAt: timestampOf(appointment.checkedInAt ?? appointment.updatedAt) },
       });
       await audit(em, origin, tenantId, appointment, 'appointment.check_in', Operation.UPDATE, ['status']);
       return;
@@ -171,7 +171,7 @@ export async function appointmentStatusChanged(
           location: appointment.location ?? '',
           startsAt: timestampOf(appointment.startsAt),
           endsAt: timestampOf(appointment.endsAt),
-          startedAt: timestampOf(appointment.startedAt!),
+          startedAt: timestampOf(appointment.startedAt ?? appointment.startsAt),
           completedAt: timestampOf(appointment.completedAt!),
           kind: kindOf(appointment),
           sourceId: appointment.sourceId ?? '',

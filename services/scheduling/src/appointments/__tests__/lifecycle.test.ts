@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  AppointmentCompletedSchema,
+  AppointmentKind,
+  AuditRecordSchema,
+  decodeEnvelope,
+  timestampDate,
+  unpackPayloadAs,
+} from '@hms/proto-schemas';
+import { inTenantTransaction, newId } from '@hms/service-kit';
+import pg from 'pg';
+import { startHarness, type SchedulingHarness } from '../../testing/harness.js';
+import {
+  APPOINTMENT_FIELDS,
+  BOOK,
+  bookableTenant,
+  errorCode,
+  invalidFields,
+  MONDAY,
+} from '../../testing/fixtures.js';
+import {
+  APPOINTMENT_STATUSES,
+  TRANSITIONS,
+  type AppointmentStatus,
+  type TransitionAction,
+} from '../model.js';
+
+const MUTATIONS: Record<TransitionAction, string> = {
+  checkIn: `mutation M($id: ID!) { checkInAppointment(id: $id) { status } }`,
+  start: `mutation M($id: ID!) { startAppointment(id: $id) { status } }`,
+  complete: `mutation M($id: ID!) { completeAppointment(id: $id) { status } }`,
+  cancel: `mutation M($id: ID!) { cancelAppointment(id: $id, reason: CLINIC_CLOSED, note: "Power cut") { status } }`,
+  noShow: `mutation M($id: ID!) { markAppointmentNoShow(id: $id) { status } }`,
+  reschedule: `mutation M($id: ID!) { rescheduleAppointment(id: $id, input: { startsAt: "${MONDAY}T15:00:00Z" }) { status startsAt } }`,
+};
+
+interface OutboxRow {
+  type: string;
+  payload: Buffer;
+}
+
+describe('appointment life cycle', () => {
+  let harness: SchedulingHarness;
+  let admin: pg.Client;
+
+  before(async () => {
+    harness = await startHarness();
+    admin = new pg.Client({ connectionString: harness.database.adminUrl });
+    await admin.connect();
+  });
+
+  after(async () => {
+    await admin?.end();
+    await harness?.stop();
+  });
+
+  const outboxOf = async (tenantId: string) =>
+    (
+      await admin.query<OutboxRow>(
+        'select type, payload from scheduling.outbox where tenant_id = $1 order by id',
+        [tenantId],
+      )
+    ).rows;
+
+  /** Stores an appointment in `status` that started an hour ago, so every action can be tried. */
+  const storedIn = async (
+    tenantId: string,
+    practitionerId: string,
+    patientId: string,
+    status: AppointmentStatus,
+  ) => {
+    const id = newId();
+    const start = new Date(Date.now() - 3_600_000 - Math.floor(Math.random() * 1e9));
+    await inTenantTransaction(harness.orm, tenantId, (em) =>
+      em.execute(
+        `insert into scheduling.appointments
+           (tenant_id, id, practitioner_id, patient_id, department, during, status, kind,
+            checked_in_at, started_at, created_at, updated_at)
+         values (?, ?, ?, ?, 'general', tstzrange(?, ?), ?, 'SCHEDULED', ?, ?, now(), now())`,
+        [
+          tenantId,
+          id,
+          practitionerId,
+          patientId,
+          start,
+          new Date(start.getTime() + 1_800_000),
+          status,
+          status === 'BOOKED' ? null : start,
+          ['IN_PROGRESS', 'COMPLETED'].includes(status) ? start : null,
+        ],
+      ),
+    );
+    return id;
+  };
+
+  test('every transition, allowed and rejected', async () => {
+    const { tenantId, token, practitionerId } = await bookableTenant(harness);
+
+    for (const action of Object.keys(TRANSITIONS) as TransitionAction[]) {
+      for (const status of APPOINTMENT_STATUSES) {
+        const patientId = await harness.addPatient(tenantId);
+        const id = await storedIn(tenantId, practitionerId, patientId, status);
+        const { body } = await harness.graphql<Record<string, { status: string }>>(
+          MUTATIONS[action],
+          { id },
+          token,
+        );
+        const allowed = TRANSITIONS[action].from.includes(status);
+        const label = `${action} from ${status}`;
+
+        if (allowed) {
+          assert.equal(body.errors, undefined, `${label}: ${JSON.stringify(body.errors)}`);
+          assert.equal(Object.values(body.data!)[0]!.status, TRANSITIONS[action].to, label);
+        } else {
+          assert.equal(errorCode(body), 'CONFLICT', label);
+          assert.deepEqual(body.errors?.[0]?.extensions?.allowedFrom, [...TRANSITIONS[action].from], label);
+          const stored = await harness.graphql<{ appointment: { status: string } }>(
+            'query G($id: ID!) { appointment(id: $id) { status } }',
+            { id },
+            token,
+          );
+          assert.equal(stored.body.data!.appointment.status, status, `${label} leaves the status`);
+        }
+      }
+    }
+  });
+
+  test('no-show before the start is rejected', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+    const booked = await harness.graphql<{ bookAppointment: { id: string } }>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T09:00:00Z` } },
+      token,
+    );
+
+    const { body } = await harness.graphql(
+      MUTATIONS.noShow,
+      { id: booked.body.data!.bookAppointment.id },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'CONFLICT');
+  });
+
+  test('each change is an event and an audit record', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const before = (await outboxOf(tenantId)).length;
+    const booked = await harness.graphql<{ bookAppointment: { id: string } }>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T09:00:00Z` } },
+      token,
+    );
+    const id = booked.body.data!.bookAppointment.id;
+    await storedInProgress(id);
+    await harness.graphql(MUTATIONS.complete, { id }, token);
+
+    const rows = (await outboxOf(tenantId)).slice(before);
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      ['scheduling.appointment.booked', 'audit.record', 'scheduling.appointment.completed', 'audit.record'],
+    );
+    const completed = unpackPayloadAs(decodeEnvelope(rows[2]!.payload), AppointmentCompletedSchema)!;
+    assert.equal(completed.appointmentId, id);
+    assert.equal(completed.practitionerId, practitionerId);
+    assert.equal(completed.patientId, patientId);
+    assert.equal(completed.department, 'general');
+    assert.equal(completed.location, 'room-1');
+    assert.equal(completed.kind, AppointmentKind.SCHEDULED);
+    assert.equal(timestampDate(completed.startsAt!).toISOString(), `${MONDAY}T09:00:00.000Z`);
+    assert.equal(timestampDate(completed.endsAt!).toISOString(), `${MONDAY}T09:30:00.000Z`);
+    const audit = unpackPayloadAs(decodeEnvelope(rows[3]!.payload), AuditRecordSchema)!;
+    assert.equal(audit.action, 'appointment.complete');
+    assert.equal(audit.patientId, patientId);
+    assert.equal(audit.entityId, id);
+
+    async function storedInProgress(appointmentId: string) {
+      await inTenantTransaction(harness.orm, tenantId, (em) =>
+        em.execute(
+          "update scheduling.appointments set status = 'IN_PROGRESS', started_at = now() where id = ?",
+          [appointmentId],
+        ),
+      );
+    }
+  });
+
+  test('failed booking writes nothing', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    await harness.graphql(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T09:00:00Z` } },
+      token,
+    );
+    const before = (await outboxOf(tenantId)).length;
+
+    const { body } = await harness.graphql(
+      BOOK,
+      {
+        input: {
+          practitionerId,
+          patientId: await harness.addPatient(tenantId),
+          startsAt: `${MONDAY}T09:00:00Z`,
+        },
+      },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'CONFLICT');
+    assert.equal((await outboxOf(tenantId)).length, before);
+  });
+
+  test('reschedule moves the interval', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+    const booked = await harness.graphql<{ bookAppointment: { id: string } }>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T09:00:00Z` } },
+      token,
+    );
+    const id = booked.body.data!.bookAppointment.id;
+
+    const outside = await harness.graphql(
+      `mutation R($id: ID!) { rescheduleAppointment(id: $id, input: { startsAt: "${MONDAY}T20:00:00Z" }) { id } }`,
+      { id },
+      token,
+    );
+    const moved = await harness.graphql<{ rescheduleAppointment: { startsAt: string } }>(
+      MUTATIONS.reschedule,
+      { id },
+      token,
+    );
+    const slots = await harness.graphql<{ freeSlots: { startsAt: string }[] }>(
+      'query S($p: ID!) { freeSlots(practitionerId: $p, from: "2027-06-07", to: "2027-06-07") { startsAt } }',
+      { p: practitionerId },
+      token,
+    );
+
+    assert.deepEqual(invalidFields(outside.body), ['input.startsAt']);
+    assert.equal(moved.body.data!.rescheduleAppointment.startsAt, `${MONDAY}T15:00:00.000Z`);
+    const starts = slots.body.data!.freeSlots.map((slot) => slot.startsAt);
+    assert.ok(starts.includes(`${MONDAY}T09:00:00.000Z`), 'the old slot is free again');
+    assert.ok(!starts.includes(`${MONDAY}T15:00:00.000Z`));
+  });
+
+  test('walk-in is checked in at once', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const walkIn = await harness.graphql<{ registerWalkIn: { id: string; status: string; kind: string } }>(
+      `mutation W($input: RegisterWalkInInput!) { registerWalkIn(input: $input) { ${APPOINTMENT_FIELDS} } }`,
+      { input: { practitionerId, patientId, durationMinutes: 15 } },
+      token,
+    );
+    const id = walkIn.body.data!.registerWalkIn.id;
+    const started = await harness.graphql<{ startAppointment: { status: string } }>(
+      MUTATIONS.start,
+      { id },
+      token,
+    );
+
+    assert.equal(walkIn.body.data!.registerWalkIn.status, 'CHECKED_IN');
+    assert.equal(walkIn.body.data!.registerWalkIn.kind, 'WALK_IN');
+    assert.equal(started.body.data!.startAppointment.status, 'IN_PROGRESS');
+  });
+
+  test('import is idempotent and past only', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const IMPORT = `mutation I($input: ImportPastAppointmentInput!) { importPastAppointment(input: $input) { ${APPOINTMENT_FIELDS} } }`;
+    const input = {
+      sourceId: `synthea:Encounter/${newId()}`,
+      practitionerId,
+      patientId,
+      startsAt: '2019-04-02T10:00:00Z',
+      endsAt: '2019-04-02T10:20:00Z',
+    };
+
+    const first = await harness.graphql<{
+      importPastAppointment: { id: string; status: string; kind: string };
+    }>(IMPORT, { input }, token);
+    const before = (await outboxOf(tenantId)).length;
+    const second = await harness.graphql<{ importPastAppointment: { id: string } }>(IMPORT, { input }, token);
+    const future = await harness.graphql(
+      IMPORT,
+      {
+        input: {
+          ...input,
+          sourceId: `synthea:Encounter/${newId()}`,
+          startsAt: `${MONDAY}T09:00:00Z`,
+          endsAt: `${MONDAY}T09:30:00Z`,
+        },
+      },
+      token,
+    );
+    const frontDesk = await harness.graphql(
+      IMPORT,
+      { input },
+      await harness.token(tenantId, ['appointment:write']),
+    );
+
+    assert.equal(first.body.data!.importPastAppointment.status, 'COMPLETED');
+    assert.equal(first.body.data!.importPastAppointment.kind, 'IMPORTED');
+    assert.equal(second.body.data!.importPastAppointment.id, first.body.data!.importPastAppointment.id);
+    assert.equal((await outboxOf(tenantId)).length, before, 'a repeated import writes nothing');
+    assert.deepEqual(invalidFields(future.body), ['input.endsAt']);
+    assert.equal(errorCode(frontDesk.body), 'FORBIDDEN');
+  });
+});
