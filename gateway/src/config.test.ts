@@ -77,7 +77,7 @@ describe('gateway configuration', () => {
   test('committed subgraph list names every service', () => {
     assert.deepEqual(
       readSubgraphList(SUBGRAPHS_FILE).map((s) => s.name),
-      ['identity', 'clinical', 'audit'],
+      ['identity', 'clinical', 'scheduling', 'audit'],
     );
   });
 });
