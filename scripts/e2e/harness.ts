@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createLogger } from '@hms/service-kit';
 import { postGraphQL, type GraphQLResponse } from '@hms/test-kit';
@@ -6,6 +8,9 @@ import { startAudit, type RunningAudit } from '../../services/audit/src/app.js';
 import { migrateTestDatabase as migrateAudit } from '../../services/audit/src/testing/harness.js';
 import { startClinical, type RunningClinical } from '../../services/clinical/src/app.js';
 import { migrateTestDatabase as migrateClinical } from '../../services/clinical/src/testing/harness.js';
+import { startScheduling, type RunningScheduling } from '../../services/scheduling/src/app.js';
+import { migrateTestDatabase as migrateScheduling } from '../../services/scheduling/src/testing/harness.js';
+import type { ServiceTestDatabase } from '@hms/test-kit';
 import {
   migratedTestDatabase,
   startTestIdentity,
@@ -49,7 +54,7 @@ async function discardPendingOutbox(adminUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    for (const schema of ['identity', 'clinical']) {
+    for (const schema of ['identity', 'clinical', 'scheduling']) {
       await client.query(`update ${schema}.outbox set sent_at = now() where sent_at is null`);
     }
   } finally {
@@ -65,13 +70,22 @@ function relayUrl(appUrl: string, service: string): string {
 }
 
 /**
- * The whole graph in one process: identity, clinical and the gateway on free loopback ports, against
+ * The whole graph in one process: identity, clinical, scheduling and the gateway on free loopback
+ * ports, each subgraph behind a proxy that counts its requests, against
  * the test database and the local Redis, with the committed supergraph. Requests go to the gateway as
  * a frontend's would.
  */
 export interface System {
   gatewayUrl: string;
   clinicalUrl: string;
+  schedulingUrl: string;
+  /**
+   * The scheduling test database. Without the event pipeline nothing fills scheduling's copies of
+   * practitioners and patients, so tests apply identity's and clinical's events to it themselves.
+   */
+  schedulingDatabase: ServiceTestDatabase;
+  /** Requests the gateway sent to each subgraph since the last reset, by subgraph name. */
+  subgraphRequests: Map<string, number>;
   identity: TestIdentity;
   /** Present when the system was started with its event pipeline. */
   audit?: RunningAudit;
@@ -92,7 +106,7 @@ export interface System {
 
 export interface SystemOptions {
   /**
-   * Runs the outbox relays of identity and clinical and the audit service's consumer against the
+   * Runs the outbox relays of identity, clinical and scheduling and the audit service's consumer against the
    * local Kafka, so writes become events and audit records as in production.
    */
   events?: boolean;
@@ -100,10 +114,53 @@ export interface SystemOptions {
   kafkaBrokers?: string[];
 }
 
+/**
+ * A loopback HTTP proxy in front of a subgraph that counts the requests it forwards, so a test can
+ * check how many subgraph calls one gateway request costs.
+ */
+async function startCountingProxy(
+  name: string,
+  targetUrl: string,
+  counts: Map<string, number>,
+): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const headers = new Headers();
+      for (const [key, value] of Object.entries(request.headers)) {
+        if (typeof value === 'string' && key !== 'host' && key !== 'content-length') headers.set(key, value);
+      }
+      fetch(targetUrl, {
+        method: request.method,
+        headers,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      })
+        .then(async (upstream) => {
+          response.writeHead(upstream.status, {
+            'content-type': upstream.headers.get('content-type') ?? 'application/json',
+          });
+          response.end(Buffer.from(await upstream.arrayBuffer()));
+        })
+        .catch((error: unknown) => {
+          response.writeHead(502);
+          response.end(String(error));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/graphql`, server };
+}
+
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const kafkaBrokers = options.kafkaBrokers ?? KAFKA_BROKERS.split(',');
   const logger = createLogger('e2e', process.env.HMS_LOG_LEVEL ?? 'silent');
   const clinicalDatabase = await migrateClinical();
+  const schedulingDatabase = await migrateScheduling();
+  const subgraphRequests = new Map<string, number>();
+  const proxies: Server[] = [];
   const identityOverrides: Record<string, string> = {};
   if (options.events) {
     const identityDatabase = await migratedTestDatabase();
@@ -115,6 +172,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const jwksUrl = `${identity.identity.origin}/.well-known/jwks.json`;
 
   let clinical: RunningClinical | undefined;
+  let scheduling: RunningScheduling | undefined;
   let audit: RunningAudit | undefined;
   let gateway: RunningGateway | undefined;
   try {
@@ -155,6 +213,39 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       { host: '127.0.0.1', logger },
     );
 
+    scheduling = await startScheduling(
+      {
+        HMS_ENV: 'test',
+        HMS_REDIS_URL: REDIS_URL,
+        HMS_JWKS_URL: jwksUrl,
+        HMS_JWT_ISSUER: TEST_ISSUER,
+        HMS_JWT_AUDIENCE: TEST_AUDIENCE,
+        HMS_DATABASE_URL: schedulingDatabase.appUrl,
+        HMS_PORT: 0,
+        ...(options.events
+          ? {
+              HMS_OUTBOX_RELAY_DATABASE_URL: relayUrl(schedulingDatabase.appUrl, 'scheduling'),
+              HMS_KAFKA_BROKERS: kafkaBrokers,
+            }
+          : {}),
+      },
+      // The consumers would read the shared topics' whole history; tests feed the copies instead.
+      { host: '127.0.0.1', logger, consumers: false },
+    );
+
+    const subgraphs = [
+      { name: 'identity', url: identity.identity.url },
+      { name: 'clinical', url: clinical.url },
+      { name: 'scheduling', url: scheduling.url },
+      ...(audit ? [{ name: 'audit', url: audit.url }] : []),
+    ];
+    const counted = [];
+    for (const subgraph of subgraphs) {
+      const proxy = await startCountingProxy(subgraph.name, subgraph.url, subgraphRequests);
+      proxies.push(proxy.server);
+      counted.push({ name: subgraph.name, url: proxy.url });
+    }
+
     gateway = await startGateway(
       {
         environment: 'test',
@@ -164,11 +255,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         jwt: { jwksUrl, issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
         identityInternalUrl: identity.identity.origin,
         supergraph: { file: SUPERGRAPH_FILE },
-        subgraphs: [
-          { name: 'identity', url: identity.identity.url },
-          { name: 'clinical', url: clinical.url },
-          ...(audit ? [{ name: 'audit', url: audit.url }] : []),
-        ],
+        subgraphs: counted,
         trustProxy: false,
         limits: DEFAULT_QUERY_LIMITS,
         // Every test signs in from 127.0.0.1; the production login limit would throttle the suite.
@@ -179,6 +266,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       { logger },
     );
   } catch (error) {
+    for (const proxy of proxies) proxy.close();
+    await scheduling?.stop();
     await clinical?.stop();
     await audit?.stop();
     await identity.stop();
@@ -187,6 +276,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
 
   const runningGateway = gateway;
   const runningClinical = clinical;
+  const runningScheduling = scheduling;
   const runningAudit = audit;
   const post =
     (url: string) =>
@@ -204,12 +294,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   return {
     gatewayUrl: runningGateway.url,
     clinicalUrl: runningClinical.url,
+    schedulingUrl: runningScheduling.url,
+    schedulingDatabase,
+    subgraphRequests,
     identity,
     audit: runningAudit,
     gateway: post(runningGateway.url),
     clinical: post(runningClinical.url),
     stop: async () => {
       await runningGateway.stop();
+      for (const proxy of proxies) proxy.close();
+      await runningScheduling.stop();
       await runningClinical.stop();
       await runningAudit?.stop();
       await identity.stop();

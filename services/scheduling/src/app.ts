@@ -44,7 +44,8 @@ export interface StartSchedulingOptions {
   host?: string;
   /** Sees every SQL statement the ORM sends, for tests that count queries. */
   onQuery?: (sql: string) => void;
-  consumers?: SchedulingConsumerOptions;
+  /** `false` runs no consumers (the outbox relay still runs), for systems that feed the copies otherwise. */
+  consumers?: SchedulingConsumerOptions | false;
 }
 
 export interface RunningScheduling {
@@ -83,36 +84,38 @@ export async function startScheduling(
   if (config.HMS_KAFKA_BROKERS?.length) {
     const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'scheduling', logger });
     bus = kafka;
-    const suffix = options.consumers?.groupSuffix ? `-${options.consumers.groupSuffix}` : '';
-    const identityTopic = options.consumers?.identityTopic;
-    consumers.push(
-      startTenantSettingsSync({
-        bus: kafka,
-        orm,
-        logger,
-        topic: identityTopic,
-        groupId: `${TENANT_SETTINGS_CONSUMER_GROUP}${suffix}`,
-        consumerName: TENANT_SETTINGS_CONSUMER_NAME,
-        columnsOf: (settings) => ({
-          time_zone: settings.timeZone,
-          read_audit_enabled: settings.readAuditEnabled,
+    const consumerOptions = options.consumers === false ? undefined : (options.consumers ?? {});
+    const suffix = consumerOptions?.groupSuffix ? `-${consumerOptions.groupSuffix}` : '';
+    const identityTopic = consumerOptions?.identityTopic;
+    if (consumerOptions)
+      consumers.push(
+        startTenantSettingsSync({
+          bus: kafka,
+          orm,
+          logger,
+          topic: identityTopic,
+          groupId: `${TENANT_SETTINGS_CONSUMER_GROUP}${suffix}`,
+          consumerName: TENANT_SETTINGS_CONSUMER_NAME,
+          columnsOf: (settings) => ({
+            time_zone: settings.timeZone,
+            read_audit_enabled: settings.readAuditEnabled,
+          }),
         }),
-      }),
-      startIdentitySync({
-        bus: kafka,
-        orm,
-        logger,
-        topic: identityTopic,
-        groupId: suffix ? `hms-scheduling-identity${suffix}` : undefined,
-      }),
-      startPatientsSync({
-        bus: kafka,
-        orm,
-        logger,
-        topic: options.consumers?.clinicalTopic,
-        groupId: suffix ? `hms-scheduling-patients${suffix}` : undefined,
-      }),
-    );
+        startIdentitySync({
+          bus: kafka,
+          orm,
+          logger,
+          topic: identityTopic,
+          groupId: suffix ? `hms-scheduling-identity${suffix}` : undefined,
+        }),
+        startPatientsSync({
+          bus: kafka,
+          orm,
+          logger,
+          topic: consumerOptions.clinicalTopic,
+          groupId: suffix ? `hms-scheduling-patients${suffix}` : undefined,
+        }),
+      );
     if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {
       relay = startOutboxRelay({
         databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
