@@ -89,6 +89,7 @@ export interface System {
   identity: TestIdentity;
   /** Present when the system was started with its event pipeline. */
   audit?: RunningAudit;
+  scheduling: RunningScheduling;
   /** Posts to the gateway; `clientIp` lets a test use its own rate-limit bucket. */
   gateway<T = Record<string, unknown>>(
     query: string,
@@ -229,8 +230,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
             }
           : {}),
       },
-      // The consumers would read the shared topics' whole history; tests feed the copies instead.
-      { host: '127.0.0.1', logger, consumers: false },
+      // Without the event pipeline tests feed the copies themselves. With it, the consumers start at
+      // the newest events in groups of their own, so they skip the shared topics' history.
+      {
+        host: '127.0.0.1',
+        logger,
+        consumers: options.events
+          ? { groupSuffix: randomBytes(6).toString('hex'), fromBeginning: false }
+          : false,
+      },
     );
 
     const subgraphs = [
@@ -295,6 +303,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     gatewayUrl: runningGateway.url,
     clinicalUrl: runningClinical.url,
     schedulingUrl: runningScheduling.url,
+    scheduling: runningScheduling,
     schedulingDatabase,
     subgraphRequests,
     identity,

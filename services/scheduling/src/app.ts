@@ -36,6 +36,8 @@ export interface SchedulingConsumerOptions {
   clinicalTopic?: string;
   /** Suffix of every consumer group, such as a test run's id. */
   groupSuffix?: string;
+  /** Start position of new consumer groups; the beginning of each partition unless false. */
+  fromBeginning?: boolean;
 }
 
 export interface StartSchedulingOptions {
@@ -96,6 +98,7 @@ export async function startScheduling(
           topic: identityTopic,
           groupId: `${TENANT_SETTINGS_CONSUMER_GROUP}${suffix}`,
           consumerName: TENANT_SETTINGS_CONSUMER_NAME,
+          fromBeginning: consumerOptions.fromBeginning,
           columnsOf: (settings) => ({
             time_zone: settings.timeZone,
             read_audit_enabled: settings.readAuditEnabled,
@@ -107,6 +110,7 @@ export async function startScheduling(
           logger,
           topic: identityTopic,
           groupId: suffix ? `hms-scheduling-identity${suffix}` : undefined,
+          fromBeginning: consumerOptions.fromBeginning,
         }),
         startPatientsSync({
           bus: kafka,
@@ -114,6 +118,7 @@ export async function startScheduling(
           logger,
           topic: consumerOptions.clinicalTopic,
           groupId: suffix ? `hms-scheduling-patients${suffix}` : undefined,
+          fromBeginning: consumerOptions.fromBeginning,
         }),
       );
     if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {

@@ -79,6 +79,8 @@ export interface TenantSettingsConsumerOptions {
   columnsOf(settings: TenantSettingsValues): Record<string, unknown>;
   /** Tests use their own topic, so they never take events meant for others. */
   topic?: string;
+  /** Start position of a new consumer group; the beginning of each partition unless false. */
+  fromBeginning?: boolean;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function startTenantSettingsConsumer(
     topics: [topic],
     orm: options.orm,
     consumerName: options.consumerName,
+    fromBeginning: options.fromBeginning,
     decode: (bytes) => decodeEnvelope(bytes),
     handle: async (envelope, em) => {
       const settings = tenantSettingsOf(envelope);

@@ -49,6 +49,7 @@ export async function startPatientsConsumer(options: ReplicaConsumerOptions): Pr
     topics: [topic],
     orm: options.orm,
     consumerName: PATIENTS_CONSUMER_NAME,
+    fromBeginning: options.fromBeginning,
     decode: (bytes) => decodeEnvelope(bytes),
     handle: (envelope, em) => applyClinicalEvent(em, envelope),
     logger: options.logger,

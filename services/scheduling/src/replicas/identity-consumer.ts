@@ -120,6 +120,8 @@ export interface ReplicaConsumerOptions {
   /** Tests use their own topic and group, so they never take events meant for others. */
   topic?: string;
   groupId?: string;
+  /** Start position of a new consumer group; the beginning of each partition unless false. */
+  fromBeginning?: boolean;
 }
 
 /** Consumes hms.identity.events.v1 into scheduling's copy of tenant statuses and users. */
@@ -132,6 +134,7 @@ export async function startIdentityConsumer(options: ReplicaConsumerOptions): Pr
     topics: [topic],
     orm: options.orm,
     consumerName: IDENTITY_CONSUMER_NAME,
+    fromBeginning: options.fromBeginning,
     decode: (bytes) => decodeEnvelope(bytes),
     handle: (envelope, em) => applyIdentityEvent(em, envelope),
     logger: options.logger,

@@ -1,0 +1,292 @@
+// Imports Synthea's finished ambulatory encounters as past, completed appointments through the
+// gateway. Each encounter's practitioner becomes an identity user with the doctor role unless one
+// exists already (found by an email derived from the NPI), and each appointment is idempotent by
+// its source id `synthea:Encounter/<uuid>`, so a second run creates nothing.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, listBundleFiles } from './bundles.js';
+import { GatewayClient, GatewayError } from './gateway-client.js';
+import { patientFhirId, SYNTHEA_IDENTIFIER_SYSTEM, type FhirPatient } from './mapping.js';
+
+/** The identifier system of US National Provider Identifiers, as Synthea references practitioners. */
+export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
+/** Domain of the derived practitioner emails; `.example` is reserved, so no mail is ever delivered. */
+export const PRACTITIONER_EMAIL_DOMAIN = 'practitioners.synthea.example';
+
+export interface AppointmentImportOptions {
+  gatewayUrl: string;
+  tenantSlug: string;
+  /** A user with user:read, user:manage, patient:read and schedule:manage, such as a tenant_admin. */
+  email: string;
+  password: string;
+  paths: string[];
+  now?: Date;
+  /**
+   * How long to wait for scheduling to learn of a patient or practitioner that was just created:
+   * scheduling copies them from Kafka events, usually within a second. 60 s by default.
+   */
+  replicaWaitMs?: number;
+  retryBaseDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface AppointmentImportSummary {
+  /** Finished ambulatory encounters found in the bundles. */
+  read: number;
+  created: number;
+  /** Imported by an earlier run. */
+  existing: number;
+  practitionersCreated: number;
+  skipped: number;
+  skippedReasons: Record<string, number>;
+  failed: number;
+  failures: { encounterId: string; reason: string }[];
+}
+
+interface FhirEncounter {
+  resourceType: 'Encounter';
+  id: string;
+  status?: string;
+  class?: { code?: string };
+  period?: { start?: string; end?: string };
+  participant?: { individual?: { reference?: string; display?: string } }[];
+  location?: { location?: { display?: string } }[];
+}
+
+/** An encounter to import, with the Synthea id of its patient. */
+export interface EncounterRecord {
+  encounterId: string;
+  patientFhirId: string;
+  npi: string;
+  practitionerName: string;
+  startsAt: string;
+  endsAt: string;
+  location: string | undefined;
+}
+
+const FIND_PATIENT = `query ImportFindPatient($system: String!, $value: String!) {
+  patientByIdentifier(system: $system, value: $value) { id }
+}`;
+const FIND_USERS = `query ImportFindPractitioner($search: String!) {
+  users(search: $search, first: 5) { edges { node { id email } } }
+}`;
+const CREATE_USER = `mutation ImportCreatePractitioner($input: CreateUserInput!) { createUser(input: $input) { id } }`;
+const IMPORT = `mutation ImportPastAppointment($input: ImportPastAppointmentInput!) {
+  importPastAppointment(input: $input) { id createdAt }
+}`;
+
+/** Returns the NPI of a Synthea practitioner reference such as `Practitioner?identifier=<npi system>|123`. */
+export function npiOf(reference: string | undefined): string | undefined {
+  const match = /^Practitioner\?identifier=([^|]+)\|(\d{1,20})$/.exec(reference ?? '');
+  return match && match[1] === NPI_SYSTEM ? match[2] : undefined;
+}
+
+/** Returns the email under which an NPI's practitioner is created and found again. */
+export function practitionerEmail(npi: string): string {
+  return `npi-${npi}@${PRACTITIONER_EMAIL_DOMAIN}`;
+}
+
+/** Splits Synthea's display name ("Dr. Ulysses632 Ziemann98") into a given and a family name. */
+export function practitionerName(display: string): { givenName: string; familyName: string } {
+  const parts = display
+    .replace(/^(Dr|Mr|Mrs|Ms|Miss)\.\s+/, '')
+    .trim()
+    .split(/\s+/);
+  const familyName = parts.length > 1 ? parts.pop()! : 'Practitioner';
+  return { givenName: parts.join(' ') || familyName, familyName };
+}
+
+/**
+ * Reads the finished ambulatory (class AMB) encounters of one bundle, or the reason each cannot be
+ * imported. Encounters of other classes (inpatient, emergency) are not appointments.
+ */
+export function encountersOf(bundle: unknown): { records: EncounterRecord[]; skipped: string[] } {
+  const entries = (bundle as { entry?: { resource?: unknown }[] }).entry ?? [];
+  const resources = entries.map((entry) => entry.resource).filter((resource) => typeof resource === 'object');
+  const patient = resources.find(
+    (resource) => (resource as { resourceType?: string }).resourceType === 'Patient',
+  ) as FhirPatient | undefined;
+  const patientId = patient ? patientFhirId(patient) : undefined;
+  const records: EncounterRecord[] = [];
+  const skipped: string[] = [];
+
+  for (const resource of resources as FhirEncounter[]) {
+    if (resource.resourceType !== 'Encounter' || resource.class?.code !== 'AMB') continue;
+    if (resource.status !== 'finished') {
+      skipped.push('not finished');
+      continue;
+    }
+    const individual = resource.participant?.find((participant) =>
+      npiOf(participant.individual?.reference),
+    )?.individual;
+    const npi = npiOf(individual?.reference);
+    if (!patientId) skipped.push('bundle without a patient');
+    else if (!npi) skipped.push('no practitioner with an NPI');
+    else if (!resource.period?.start || !resource.period.end) skipped.push('no period');
+    else {
+      records.push({
+        encounterId: resource.id,
+        patientFhirId: patientId,
+        npi,
+        practitionerName: individual?.display ?? `NPI ${npi}`,
+        startsAt: resource.period.start,
+        endsAt: resource.period.end,
+        location: resource.location?.[0]?.location?.display?.slice(0, 200),
+      });
+    }
+  }
+  return { records, skipped };
+}
+
+/** Tells whether a rejection says scheduling has not learned of a new patient or practitioner yet. */
+function isReplicaLag(error: unknown): boolean {
+  if (!(error instanceof GatewayError) || error.code !== 'BAD_USER_INPUT') return false;
+  const fields = Array.isArray(error.fields) ? (error.fields as { field: string; message: string }[]) : [];
+  return (
+    fields.length > 0 &&
+    fields.every(
+      (field) =>
+        (field.field === 'input.patientId' || field.field === 'input.practitionerId') &&
+        /is not a (patient|user) of this tenant/.test(field.message),
+    )
+  );
+}
+
+/**
+ * Imports the encounters of every bundle under `paths`. Patients must have been imported first
+ * (scripts/fhir-import/main.ts); encounters of patients clinical does not know are skipped.
+ */
+export async function importAppointments(
+  options: AppointmentImportOptions,
+): Promise<AppointmentImportSummary> {
+  const now = options.now ?? new Date();
+  const runStartedAt = new Date();
+  const log = options.log ?? (() => undefined);
+  const replicaWaitMs = options.replicaWaitMs ?? 60_000;
+  const client = new GatewayClient({
+    url: options.gatewayUrl,
+    credentials: { tenantSlug: options.tenantSlug, email: options.email, password: options.password },
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    log,
+  });
+  const summary: AppointmentImportSummary = {
+    read: 0,
+    created: 0,
+    existing: 0,
+    practitionersCreated: 0,
+    skipped: 0,
+    skippedReasons: {},
+    failed: 0,
+    failures: [],
+  };
+  const skip = (reason: string) => {
+    summary.skipped++;
+    summary.skippedReasons[reason] = (summary.skippedReasons[reason] ?? 0) + 1;
+  };
+  const practitioners = new Map<string, string>();
+  const patients = new Map<string, string | null>();
+  await client.login();
+
+  const practitionerIdOf = async (record: EncounterRecord): Promise<string> => {
+    const known = practitioners.get(record.npi);
+    if (known) return known;
+
+    // Found by the derived email first, so a rerun or a practitioner created by hand is reused.
+    const email = practitionerEmail(record.npi);
+    const found = await client.request<{
+      users: { edges: { node: { id: string; email: string | null } }[] };
+    }>(FIND_USERS, { search: email });
+    let id = found.users.edges.find((edge) => edge.node.email?.toLowerCase() === email)?.node.id;
+    if (!id) {
+      const created = await client.request<{ createUser: { id: string } }>(CREATE_USER, {
+        input: {
+          ...practitionerName(record.practitionerName),
+          email,
+          // Nobody signs in as an imported practitioner until an administrator resets the password.
+          password: `${randomBytes(24).toString('base64url')}aA1!`,
+          roles: ['doctor'],
+        },
+      });
+      id = created.createUser.id;
+      summary.practitionersCreated++;
+    }
+    practitioners.set(record.npi, id);
+    return id;
+  };
+
+  const patientIdOf = async (fhirId: string): Promise<string | null> => {
+    if (patients.has(fhirId)) return patients.get(fhirId)!;
+    const data = await client.request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
+      system: SYNTHEA_IDENTIFIER_SYSTEM,
+      value: fhirId,
+    });
+    const id = data.patientByIdentifier?.id ?? null;
+    patients.set(fhirId, id);
+    return id;
+  };
+
+  const importOne = async (record: EncounterRecord): Promise<void> => {
+    if (Date.parse(record.endsAt) > now.getTime()) return skip('ends in the future');
+    if (Date.parse(record.endsAt) - Date.parse(record.startsAt) > 24 * 3_600_000)
+      return skip('longer than a day');
+    const patientId = await patientIdOf(record.patientFhirId);
+    if (!patientId) return skip('patient not imported');
+    const practitionerId = await practitionerIdOf(record);
+    const input = {
+      sourceId: `synthea:Encounter/${record.encounterId}`,
+      practitionerId,
+      patientId,
+      startsAt: record.startsAt,
+      endsAt: record.endsAt,
+      location: record.location,
+    };
+
+    // Scheduling copies new patients and users from Kafka events; until it has, it rejects them.
+    const deadline = Date.now() + replicaWaitMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const data = await client.request<{ importPastAppointment: { createdAt: string } }>(IMPORT, {
+          input,
+        });
+        if (Date.parse(data.importPastAppointment.createdAt) >= runStartedAt.getTime()) summary.created++;
+        else summary.existing++;
+        return;
+      } catch (error) {
+        if (!isReplicaLag(error) || Date.now() > deadline) throw error;
+        if (attempt === 1)
+          log(`Waiting for scheduling to learn of the patient or practitioner of ${input.sourceId}.`);
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      }
+    }
+  };
+
+  for (const file of await listBundleFiles(options.paths)) {
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      summary.failed++;
+      summary.failures.push({ encounterId: file, reason: `cannot read JSON: ${errorMessage(error)}` });
+      continue;
+    }
+    const { records, skipped } = encountersOf(bundle);
+    summary.read += records.length + skipped.length;
+    for (const reason of skipped) skip(reason);
+    for (const record of records) {
+      try {
+        await importOne(record);
+      } catch (error) {
+        if (
+          error instanceof GatewayError &&
+          ['FORBIDDEN', 'UNAUTHENTICATED', 'TENANT_SUSPENDED'].includes(error.code)
+        ) {
+          throw error;
+        }
+        summary.failed++;
+        summary.failures.push({ encounterId: record.encounterId, reason: errorMessage(error) });
+      }
+    }
+  }
+  return summary;
+}
