@@ -116,8 +116,8 @@ export interface SystemOptions {
 }
 
 /**
- * A loopback HTTP proxy in front of a subgraph that counts the requests it forwards, so a test can
- * check how many subgraph calls one gateway request costs.
+ * Starts a loopback HTTP proxy in front of a subgraph that counts the requests it forwards, so a
+ * test can check how many subgraph calls one gateway request costs.
  */
 async function startCountingProxy(
   name: string,

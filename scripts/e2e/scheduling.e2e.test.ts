@@ -34,7 +34,7 @@ interface DayView {
   };
 }
 
-/** The first Monday of June next year, a working day in the future whatever today is. */
+/** Returns the first Monday of June next year, a working day in the future whatever today is. */
 function futureMonday(): string {
   const date = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 5, 1));
   while (date.getUTCDay() !== 1) date.setUTCDate(date.getUTCDate() + 1);

@@ -139,7 +139,7 @@ export function encountersOf(bundle: unknown): { records: EncounterRecord[]; ski
   return { records, skipped };
 }
 
-/** Tells whether a rejection says scheduling has not learned of a new patient or practitioner yet. */
+/** Tells whether a rejection means scheduling has not yet copied a new patient or practitioner. */
 function isReplicaLag(error: unknown): boolean {
   if (!(error instanceof GatewayError) || error.code !== 'BAD_USER_INPUT') return false;
   const fields = Array.isArray(error.fields) ? (error.fields as { field: string; message: string }[]) : [];
@@ -203,7 +203,7 @@ export async function importAppointments(
         input: {
           ...practitionerName(record.practitionerName),
           email,
-          // Nobody signs in as an imported practitioner until an administrator resets the password.
+          // The random password is discarded: an administrator resets it before the practitioner signs in.
           password: `${randomBytes(24).toString('base64url')}aA1!`,
           roles: ['doctor'],
         },

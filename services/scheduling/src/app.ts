@@ -59,9 +59,9 @@ export interface RunningScheduling {
 }
 
 /**
- * Starts the scheduling subgraph: the ORM on the app role; with Kafka, the consumers that copy
- * identity's tenants and users and clinical's patient ids, and the outbox relay when its role is
- * configured; then the GraphQL server.
+ * Starts the scheduling subgraph. It opens the ORM on the app role. With Kafka it starts the
+ * consumers that copy identity's tenants and users and clinical's patient ids, and the outbox relay
+ * when its role is configured. The GraphQL server starts last.
  */
 export async function startScheduling(
   config: SchedulingConfig,

@@ -1,6 +1,6 @@
 import { HmsError, memoize, type EntityManager, type SubgraphContext } from '@hms/service-kit';
 
-/** What scheduling keeps of a tenant from identity's events. */
+/** Scheduling's copy of a tenant's settings and status, from identity's events. */
 export interface TenantState {
   /** IANA time zone of the tenant's schedules; UTC until identity's first settings event. */
   timeZone: string;
@@ -37,7 +37,7 @@ export async function assertTenantWritable(em: EntityManager): Promise<TenantSta
   return tenant;
 }
 
-/** A practitioner as scheduling knows them from identity's user events. */
+/** Scheduling's copy of a practitioner, from identity's user events. */
 export interface PractitionerState {
   id: string;
   active: boolean;

@@ -3,7 +3,7 @@ import type { Slot } from './schedules/availability.js';
 import { WEEKDAYS, type DayWindow, type ScheduleRecord, type TimeOffRecord } from './schedules/model.js';
 import { formatMinutes, localIso } from './time/zoned.js';
 
-/** A reference to an entity another subgraph owns, resolved by the gateway. */
+/** Returns a reference to an entity another subgraph owns, for the gateway to resolve. */
 export function reference(typename: 'User' | 'Patient', id: string) {
   return { __typename: typename, id };
 }
@@ -16,7 +16,7 @@ function windowView(window: DayWindow) {
   };
 }
 
-/** A schedule as the Schedule type serves it. */
+/** Returns a schedule as the Schedule type serves it. */
 export function scheduleView(schedule: ScheduleRecord, zone: string) {
   return {
     ...schedule,
@@ -27,7 +27,7 @@ export function scheduleView(schedule: ScheduleRecord, zone: string) {
   };
 }
 
-/** A free slot as the Slot type serves it. */
+/** Returns a free slot as the Slot type serves it. */
 export function slotView(slot: Slot, zone: string) {
   return {
     practitioner: reference('User', slot.practitionerId),
@@ -39,7 +39,7 @@ export function slotView(slot: Slot, zone: string) {
   };
 }
 
-/** An appointment as the Appointment type serves it. */
+/** Returns an appointment as the Appointment type serves it. */
 export function appointmentView(appointment: AppointmentRecord, zone: string) {
   return {
     ...appointment,
@@ -52,7 +52,7 @@ export function appointmentView(appointment: AppointmentRecord, zone: string) {
 
 export type AppointmentView = ReturnType<typeof appointmentView>;
 
-/** A holiday, leave or block as the TimeOff type serves it. */
+/** Returns a holiday, leave or block as the TimeOff type serves it. */
 export function timeOffView(timeOff: TimeOffRecord) {
   return {
     ...timeOff,

@@ -23,7 +23,7 @@ export interface TenantSettingsConsumerOptions {
   groupId?: string;
 }
 
-/** The kit's tenant-settings consumer with clinical's group and columns of clinical.tenant_settings. */
+/** Returns the kit's consumer options with clinical's group and the columns of clinical.tenant_settings. */
 function kitOptions(options: TenantSettingsConsumerOptions): KitOptions {
   return {
     ...options,

@@ -195,7 +195,7 @@ export async function appointmentStatusChanged(
 
 /**
  * Writes one READ audit record per appointment this request has not read yet, with one insert, when
- * the tenant audits reads: an appointment tells who sees which practitioner and when, which is
+ * the tenant audits reads: an appointment shows who sees which practitioner and when, which is
  * patient data. Call it in the transaction that read the appointments.
  */
 export async function auditAppointmentReads(

@@ -29,7 +29,7 @@ import {
 import { arrayLiteral } from '../sql.js';
 
 const MINUTE_MS = 60_000;
-/** Longest appointment, in minutes; schedules allow slots of up to the same length. */
+/** Maximum appointment length in minutes, the same as the maximum slot length of a schedule. */
 export const MAX_DURATION_MINUTES = 480;
 /** Longest imported visit, in minutes: an imported record may be an inpatient day. */
 const MAX_IMPORTED_DURATION_MINUTES = 24 * 60;
@@ -83,7 +83,7 @@ async function assertParticipants(
   errors.throwIfAny();
 }
 
-/** Returns why the patient already holds another appointment at this time, for a booking without the flag. */
+/** Throws CONFLICT when the patient has another appointment at this time, for a booking without the flag. */
 async function assertPatientFree(
   em: EntityManager,
   patientId: string,
@@ -426,7 +426,7 @@ const ACTION_NAMES: Record<TransitionAction, string> = {
 
 /**
  * Applies a status change (check in, start, complete, cancel, no-show) under a row lock, so two
- * concurrent changes apply one after the other and the second sees the first's status.
+ * concurrent changes apply one after the other and the second reads the first's status.
  */
 export async function changeStatus(
   em: EntityManager,

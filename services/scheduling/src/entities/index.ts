@@ -3,8 +3,8 @@ import { tenantFilters } from '@hms/service-kit';
 
 /**
  * Entities of the scheduling schema. The stores read and write with SQL, because intervals
- * (tstzrange), exclusion constraints and slot arithmetic do not map onto the ORM; these definitions
- * give the ORM and the migration job the tables, and keep the tenant filter on every one of them.
+ * (tstzrange), exclusion constraints and slot arithmetic do not map onto the ORM. These definitions
+ * give the ORM and the migration job the tables, with the tenant filter on each.
  */
 export const TenantSetting = defineEntity({
   name: 'TenantSetting',

@@ -58,7 +58,7 @@ async function applyTenantStatus(
 }
 
 /**
- * Stores what an event says of a user: created (active, with roles), deactivated, reactivated or
+ * Stores the change an event reports for a user: created (active, with roles), deactivated, reactivated or
  * given new roles. An event older than the row's last change is ignored, so a replayed event does
  * not undo a newer one.
  */

@@ -29,9 +29,9 @@ import {
 } from './model.js';
 import { arrayLiteral } from '../sql.js';
 
-/** Longest range of one practitioner's free slots, in days, so one request computes a bounded list. */
+/** Maximum range of one practitioner's free slots, in days, so one request computes a bounded list. */
 export const MAX_SLOT_RANGE_DAYS = 31;
-/** Longest range of a department's free slots, in days: a department lists many practitioners. */
+/** Maximum range of a department's free slots, in days, because a department lists many practitioners. */
 export const MAX_DEPARTMENT_SLOT_RANGE_DAYS = 7;
 /** Most schedules one department's free-slot query reads. */
 const MAX_DEPARTMENT_SCHEDULES = 200;
@@ -330,7 +330,7 @@ export interface TimeOffInput {
   note?: string | null;
 }
 
-/** Longest holiday or leave, in days, and longest block, so a typo of a year does not close a calendar. */
+/** Maximum length of a holiday, leave or block, in days, so a mistyped year does not close a calendar. */
 const MAX_TIME_OFF_DAYS = 366;
 
 /** Validates and stores a holiday, leave or block, and writes its event and audit record. */

@@ -42,7 +42,7 @@ export const ENTITIES = `
   }
 `;
 
-/** A weekday schedule of 09:00 to 17:00 with a lunch break, 30-minute slots. */
+/** Returns a weekday schedule of 09:00 to 17:00 with a lunch break and 30-minute slots. */
 export function weekdaySchedule(practitionerId: string, department = 'general') {
   return {
     practitionerId,
@@ -72,7 +72,7 @@ export function errorCode(body: { errors?: readonly { extensions?: Record<string
   return body.errors?.[0]?.extensions?.code;
 }
 
-/** A tenant with a practitioner on the weekday schedule and a patient, ready for bookings. */
+/** Creates a tenant with a practitioner on the weekday schedule and a patient, ready for bookings. */
 export async function bookableTenant(harness: SchedulingHarness, timeZone = 'UTC') {
   const tenantId = await harness.createTenant(timeZone);
   const token = await harness.token(tenantId);

@@ -27,7 +27,7 @@ function formatterOf(zone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Tells whether `zone` is an IANA time zone name that this Node.js knows. */
+/** Tells whether `zone` is an IANA time zone name in this Node.js's time zone data. */
 export function isTimeZone(zone: string): boolean {
   try {
     formatterOf(zone);
@@ -87,9 +87,9 @@ export function instantsOf(date: string, minutes: number, zone: string): Date[] 
 }
 
 /**
- * Returns the instant of a wall-clock time, for edges of working hours: its first occurrence in a
- * repeated hour, and for a time inside a spring-forward gap the instant the gap ends at plus the
- * same distance, as Temporal's "compatible" disambiguation does (02:30 in a 02:00-03:00 gap is 03:30).
+ * Returns the instant of a wall-clock time, for edges of working hours. A repeated time gives its
+ * first occurrence. A time inside a spring-forward gap is moved forward by the gap's length, as
+ * Temporal's "compatible" disambiguation does, so 02:30 in a 02:00-03:00 gap becomes 03:30.
  */
 export function edgeInstantOf(date: string, minutes: number, zone: string): Date {
   const [first] = instantsOf(date, minutes, zone);

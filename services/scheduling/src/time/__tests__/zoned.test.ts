@@ -4,7 +4,7 @@ import { freeSlotsOn } from '../../schedules/availability.js';
 import type { ScheduleRecord } from '../../schedules/model.js';
 import { edgeInstantOf, instantsOf, localIso, offsetMinutesAt, wallTimeOf } from '../zoned.js';
 
-/** A Sunday schedule from midnight to 06:00 in 30-minute slots, which spans the clock change. */
+/** Returns a Sunday schedule from midnight to 06:00 in 30-minute slots, which spans the clock change. */
 function nightSchedule(): ScheduleRecord {
   return {
     id: 'schedule',
