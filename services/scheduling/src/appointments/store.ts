@@ -66,17 +66,21 @@ export function assertUuid(id: string, field: string, what: string): void {
   if (!isUuid(id)) throw HmsError.badUserInput([{ field, message: `must be ${what} id (a UUID)` }]);
 }
 
-/** Checks the practitioner and patient of a new appointment, naming the field that fails. */
+/**
+ * Checks the practitioner and patient of a new appointment, naming the field that fails. A past
+ * visit may name a practitioner who has since been deactivated (`allowInactive`).
+ */
 async function assertParticipants(
   em: EntityManager,
   practitionerId: string,
   patientId: string,
   field: (name: string) => string,
+  allowInactive = false,
 ): Promise<void> {
   const errors = new InputErrors();
   const practitioner = await practitionerOf(em, practitionerId);
   if (!practitioner) errors.add(field('practitionerId'), 'is not a user of this tenant');
-  else if (!practitioner.active)
+  else if (!practitioner.active && !allowInactive)
     errors.add(field('practitionerId'), 'is deactivated and takes no new appointments');
   if (!(await patientExists(em, patientId)))
     errors.add(field('patientId'), 'is not a patient of this tenant');
@@ -353,7 +357,7 @@ export async function importPastAppointment(
 
   const existing = await appointmentBySource(em, sourceId);
   if (existing) return { appointment: existing, created: false };
-  await assertParticipants(em, input.practitionerId, input.patientId, (name) => `input.${name}`);
+  await assertParticipants(em, input.practitionerId, input.patientId, (name) => `input.${name}`, true);
   const schedule = (await schedulesOf(em, [input.practitionerId])).get(input.practitionerId);
 
   let appointment: AppointmentRecord;

@@ -302,4 +302,57 @@ describe('appointment life cycle', () => {
     assert.deepEqual(invalidFields(future.body), ['input.endsAt']);
     assert.equal(errorCode(frontDesk.body), 'FORBIDDEN');
   });
+
+  test('import keeps deactivated practitioners history', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    await harness.deactivatePractitioner(tenantId, practitionerId);
+
+    const { body } = await harness.graphql<{ importPastAppointment: { status: string } }>(
+      `mutation I($input: ImportPastAppointmentInput!) { importPastAppointment(input: $input) { status } }`,
+      {
+        input: {
+          sourceId: `synthea:Encounter/${newId()}`,
+          practitionerId,
+          patientId,
+          startsAt: '2019-04-02T10:00:00Z',
+          endsAt: '2019-04-02T10:20:00Z',
+        },
+      },
+      token,
+    );
+
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.equal(body.data!.importPastAppointment.status, 'COMPLETED');
+  });
+
+  test('reads are audited once per request', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const booked = await harness.graphql<{ bookAppointment: { id: string } }>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T10:00:00Z` } },
+      token,
+    );
+    const id = booked.body.data!.bookAppointment.id;
+    const before = (await outboxOf(tenantId)).length;
+
+    const { body } = await harness.graphql(
+      `query R($id: ID!, $p: ID!) {
+        appointment(id: $id) { id }
+        practitionerDay(practitionerId: $p, date: "${MONDAY}") { appointments { id } }
+      }`,
+      { id, p: practitionerId },
+      token,
+    );
+
+    assert.equal(body.errors, undefined);
+    const rows = (await outboxOf(tenantId)).slice(before);
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      ['audit.record'],
+    );
+    const audit = unpackPayloadAs(decodeEnvelope(rows[0]!.payload), AuditRecordSchema)!;
+    assert.equal(audit.action, 'appointment.read');
+    assert.equal(audit.entityId, id);
+    assert.equal(audit.patientId, patientId);
+  });
 });
