@@ -16,6 +16,7 @@ Options (environment variable in brackets):
   --tenant SLUG         tenant to import into [HMS_IMPORT_TENANT]
   --email EMAIL         login email of a tenant_admin [HMS_IMPORT_EMAIL]
   --password PASSWORD   login password [HMS_IMPORT_PASSWORD]; prefer the variable
+  --concurrency N       encounters sent at once (default 4)
   -h, --help            show this text`;
 
 function fail(message: string): never {
@@ -33,6 +34,7 @@ const { values, positionals } = (() => {
         tenant: { type: 'string' },
         email: { type: 'string' },
         password: { type: 'string' },
+        concurrency: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -63,6 +65,10 @@ if (values.credentials) {
 if (!tenantSlug || !email || !password)
   fail('--tenant, --email and --password (or --credentials) are required');
 if (positionals.length === 0) fail('name at least one bundle file or folder');
+const concurrency = Number(values.concurrency ?? '4');
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  fail(`--concurrency must be a positive integer, got "${values.concurrency}"`);
+}
 
 try {
   const summary = await importAppointments({
@@ -71,6 +77,7 @@ try {
     email,
     password,
     paths: positionals,
+    concurrency,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

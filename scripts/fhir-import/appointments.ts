@@ -21,6 +21,8 @@ export interface AppointmentImportOptions {
   email: string;
   password: string;
   paths: string[];
+  /** Encounters sent at once; 4 by default. */
+  concurrency?: number;
   now?: Date;
   /**
    * How long to wait for scheduling to learn of a patient or practitioner that was just created:
@@ -184,14 +186,12 @@ export async function importAppointments(
     summary.skipped++;
     summary.skippedReasons[reason] = (summary.skippedReasons[reason] ?? 0) + 1;
   };
-  const practitioners = new Map<string, string>();
-  const patients = new Map<string, string | null>();
+  // Promises, so that concurrent encounters of one practitioner or patient share one lookup.
+  const practitioners = new Map<string, Promise<string>>();
+  const patients = new Map<string, Promise<string | null>>();
   await client.login();
 
-  const practitionerIdOf = async (record: EncounterRecord): Promise<string> => {
-    const known = practitioners.get(record.npi);
-    if (known) return known;
-
+  const findOrCreatePractitioner = async (record: EncounterRecord): Promise<string> => {
     // Found by the derived email first, so a rerun or a practitioner created by hand is reused.
     const email = practitionerEmail(record.npi);
     const found = await client.request<{
@@ -211,19 +211,33 @@ export async function importAppointments(
       id = created.createUser.id;
       summary.practitionersCreated++;
     }
-    practitioners.set(record.npi, id);
     return id;
   };
 
-  const patientIdOf = async (fhirId: string): Promise<string | null> => {
-    if (patients.has(fhirId)) return patients.get(fhirId)!;
-    const data = await client.request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
-      system: SYNTHEA_IDENTIFIER_SYSTEM,
-      value: fhirId,
-    });
-    const id = data.patientByIdentifier?.id ?? null;
-    patients.set(fhirId, id);
-    return id;
+  const practitionerIdOf = (record: EncounterRecord): Promise<string> => {
+    let found = practitioners.get(record.npi);
+    if (!found) {
+      found = findOrCreatePractitioner(record);
+      // A failed lookup is tried again by the practitioner's next encounter.
+      found.catch(() => practitioners.delete(record.npi));
+      practitioners.set(record.npi, found);
+    }
+    return found;
+  };
+
+  const patientIdOf = (fhirId: string): Promise<string | null> => {
+    let found = patients.get(fhirId);
+    if (!found) {
+      found = client
+        .request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
+          system: SYNTHEA_IDENTIFIER_SYSTEM,
+          value: fhirId,
+        })
+        .then((data) => data.patientByIdentifier?.id ?? null);
+      found.catch(() => patients.delete(fhirId));
+      patients.set(fhirId, found);
+    }
+    return found;
   };
 
   const importOne = async (record: EncounterRecord): Promise<void> => {
@@ -273,20 +287,27 @@ export async function importAppointments(
     const { records, skipped } = encountersOf(bundle);
     summary.read += records.length + skipped.length;
     for (const reason of skipped) skip(reason);
-    for (const record of records) {
-      try {
-        await importOne(record);
-      } catch (error) {
-        if (
-          error instanceof GatewayError &&
-          ['FORBIDDEN', 'UNAUTHENTICATED', 'TENANT_SUSPENDED'].includes(error.code)
-        ) {
-          throw error;
+
+    // A few workers share the file's encounters; an error that no retry fixes stops them all.
+    let next = 0;
+    const worker = async () => {
+      while (next < records.length) {
+        const record = records[next++]!;
+        try {
+          await importOne(record);
+        } catch (error) {
+          if (
+            error instanceof GatewayError &&
+            ['FORBIDDEN', 'UNAUTHENTICATED', 'TENANT_SUSPENDED'].includes(error.code)
+          ) {
+            throw error;
+          }
+          summary.failed++;
+          summary.failures.push({ encounterId: record.encounterId, reason: errorMessage(error) });
         }
-        summary.failed++;
-        summary.failures.push({ encounterId: record.encounterId, reason: errorMessage(error) });
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   }
   return summary;
 }
