@@ -96,6 +96,8 @@ async function assertPatientFree(
 ): Promise<void> {
   // The exclusion constraint covers appointments booked without the flag; this read also finds
   // the patient's earlier bookings that were made with it.
+  // NOTE: a flagged and an unflagged booking committed at the same moment can still overlap,
+  // because only this read, not the constraint, compares them.
   const [clash] = await em.execute<{ id: string }[]>(
     `select id from scheduling.appointments
       where patient_id = ? and during && tstzrange(?, ?) and kind <> 'IMPORTED'

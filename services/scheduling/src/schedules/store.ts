@@ -156,6 +156,10 @@ function firstOverlap(windows: readonly DayWindow[]): [DayWindow, DayWindow] | u
 /**
  * Creates or replaces the schedule of a practitioner, and writes its event and audit record naming
  * the changed fields. The practitioner must be an active user identity announced.
+ *
+ * NOTE: a practitioner has one schedule, so one department and location for every weekday; a
+ * practitioner who works in two departments needs a schedule per department, which this does not
+ * model yet.
  */
 export async function setSchedule(
   em: EntityManager,
@@ -394,7 +398,8 @@ export async function addTimeOff(
     ],
   );
 
-  // Holidays and leave are whole local days; the event carries their instants in today's zone.
+  // Holidays and leave are whole local days; the event carries their instants in the tenant's zone
+  // as it is now. Slots always use the dates, so a later change of zone moves the days with it.
   const startsAt =
     input.kind === 'BLOCK' ? input.startsAt! : edgeInstantOf(input.startDate!, 0, tenant.timeZone);
   const endsAt =
