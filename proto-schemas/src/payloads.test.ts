@@ -65,11 +65,13 @@ describe('payload registry', () => {
       'hms.identity.v1.SessionRevoked',
       'hms.clinical.v1.PatientRegistered',
       'hms.clinical.v1.PatientUpdated',
+      'hms.clinical.v1.VitalSignsRecorded',
+      'hms.clinical.v1.PrescriptionAllergyOverridden',
       'hms.audit.v1.AuditRecord',
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 19);
+    assert.equal(names.length, 29);
   });
 });
 
