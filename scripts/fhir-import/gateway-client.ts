@@ -16,6 +16,8 @@ export class GatewayError extends Error {
     readonly code: string,
     /** `extensions.fields` of a BAD_USER_INPUT error. */
     readonly fields?: unknown,
+    /** All `extensions` of the first GraphQL error, such as `existingId` of a CONFLICT. */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -232,7 +234,7 @@ export class GatewayClient {
       // A GraphQL error code is more specific than the HTTP status, so it
       // wins. Without one, 401, 429 and 5xx still map to codes of their own.
       const code = firstError.extensions?.code ?? codeForStatus(response.status) ?? 'GRAPHQL_ERROR';
-      throw new GatewayError(firstError.message, code, firstError.extensions?.fields);
+      throw new GatewayError(firstError.message, code, firstError.extensions?.fields, firstError.extensions);
     }
     if (!response.ok || !payload?.data) {
       throw new GatewayError(

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import { ALREADY_IMPORTED, importFhir, ImportFatalError, type ImportOptions } from './import.js';
 import { MINOR_WITHOUT_GUARDIAN, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
+import { DIAGNOSIS_COUNT_KEY, PATIENT_NOT_IMPORTED } from './history-import.js';
 import { StandInGateway } from './stand-in-gateway.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -66,6 +67,10 @@ async function adan(): Promise<Record<string, unknown>> {
   return patient;
 }
 
+function counts(created: number, alreadyImported = 0) {
+  return { created, alreadyImported, skipped: 0, failed: 0, skippedReasons: {} };
+}
+
 test('registers every fixture patient and creates nothing on a second run', async () => {
   const first = await importFhir(options());
   assert.deepEqual(first, {
@@ -76,6 +81,14 @@ test('registers every fixture patient and creates nothing on a second run', asyn
     warnings: 0,
     skippedReasons: {},
     failures: [],
+    resources: {
+      Encounter: counts(5),
+      Condition: counts(4),
+      [DIAGNOSIS_COUNT_KEY]: counts(4),
+      Observation: counts(0),
+      AllergyIntolerance: counts(0),
+      MedicationRequest: counts(0),
+    },
   });
   assert.equal(gateway.patients.length, 5);
   const stored = gateway.findByIdentifier(SYNTHEA_IDENTIFIER_SYSTEM, ADAN_ID);
@@ -88,6 +101,10 @@ test('registers every fixture patient and creates nothing on a second run', asyn
   assert.equal(second.skipped, 5);
   assert.deepEqual(second.skippedReasons, { [ALREADY_IMPORTED]: 5 });
   assert.equal(gateway.patients.length, 5);
+  assert.deepEqual(second.resources.Encounter, counts(0, 5));
+  assert.deepEqual(second.resources.Condition, counts(0, 4));
+  assert.deepEqual(second.resources[DIAGNOSIS_COUNT_KEY], counts(0, 4));
+  assert.equal(gateway.records.get('openEncounter')?.size, 5);
 });
 
 test('retries HTTP 5xx answers with back-off', async () => {
@@ -145,9 +162,7 @@ test('logs in again when the refresh token is rejected too', async () => {
   const summary = await importFhir(options());
   assert.equal(summary.created, 5);
   assert.deepEqual(
-    gateway.operations.filter(
-      (operation) => operation !== 'patientByIdentifier' && operation !== 'registerPatient',
-    ),
+    gateway.operations.filter((operation) => operation === 'login' || operation === 'refreshSession'),
     ['login', 'refreshSession', 'login'],
   );
 });
@@ -266,6 +281,102 @@ test('skips minors without a contact, registers those with one, and counts warni
       { name: { given: ['Pedro1'], family: 'Delrío329' }, relationship: 'FATHER' },
     ]);
     assert.equal(child?.input.phone, undefined);
+  } finally {
+    await rm(folder, { recursive: true });
+  }
+});
+
+const HISTORY_FIXTURES = fileURLToPath(new URL('./history-fixtures/', import.meta.url));
+const ERNESTO_FILE = join(HISTORY_FIXTURES, 'Ernesto186_Hudson301_f328481a-382e-8e88-7b88-6b49d8ca2b11.json');
+const HISTORY_NOW = new Date('2026-12-05T00:00:00Z');
+
+test('links history records to their encounter and stays in one import ward', async () => {
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.created, 1);
+  assert.deepEqual(summary.resources.Encounter, {
+    created: 22,
+    alreadyImported: 0,
+    skipped: 0,
+    failed: 0,
+    skippedReasons: {},
+  });
+  assert.equal(summary.resources.AllergyIntolerance?.created, 8);
+  assert.equal(gateway.wards.length, 1);
+  assert.equal(gateway.wards[0]?.code, 'IMPORTED');
+
+  const stay = gateway.records
+    .get('recordPastAdmission')
+    ?.get('synthea:Encounter/0c22559c-8736-0a19-cc3a-a6b809323f47');
+  assert.equal(stay?.input.wardId, gateway.wards[0]?.id);
+  const encounterIds = new Set(
+    [...(gateway.records.get('openEncounter')?.values() ?? []), stay].map((record) => record?.id),
+  );
+  const panels = [...(gateway.records.get('recordVitalSigns')?.values() ?? [])];
+  assert.ok(panels.length > 0);
+  assert.ok(panels.every((panel) => encounterIds.has(panel.input.encounterId as string)));
+  const problems = [...(gateway.records.get('addProblem')?.values() ?? [])];
+  assert.ok(problems.some((problem) => encounterIds.has(problem.input.encounterId as string)));
+});
+
+test('drops a vital sign the API rejects and records the rest of the panel', async () => {
+  let rejections = 0;
+  gateway.beforeCreate = (mutation, input) => {
+    if (mutation !== 'recordVitalSigns' || input.heartRate === undefined) return;
+    rejections++;
+    throw new GraphQLError('Invalid input. heartRate.value: must be between 20 and 300 /min', {
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        fields: [{ field: 'heartRate.value', message: 'must be between 20 and 300 /min' }],
+      },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  const observations = summary.resources.Observation;
+  assert.ok(rejections > 0);
+  assert.equal(
+    observations?.skippedReasons[
+      'rejected by the API: BAD_USER_INPUT: heartRate.value: must be between N and N /min'
+    ],
+    rejections,
+  );
+  const panels = [...(gateway.records.get('recordVitalSigns')?.values() ?? [])];
+  assert.ok(panels.every((panel) => panel.input.heartRate === undefined));
+  assert.ok(panels.some((panel) => panel.input.bloodPressure !== undefined));
+  assert.ok(
+    log.some((line) => /^skipped: Patient\/f328481a\S* Observation\/\S+: BAD_USER_INPUT: /.test(line)),
+  );
+});
+
+test('adds beds to the import ward when no bed is free for a stay', async () => {
+  let rejected = false;
+  gateway.beforeCreate = (mutation) => {
+    if (mutation !== 'recordPastAdmission' || rejected) return;
+    rejected = true;
+    throw new GraphQLError('No bed of the ward is free over the whole stay.', {
+      extensions: { code: 'CONFLICT' },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.Encounter?.created, 22);
+  assert.equal(gateway.wards[0]?.beds.length, 20);
+  assert.equal(gateway.operations.filter((operation) => operation === 'addBeds').length, 1);
+});
+
+test('counts the history of a patient left out as skipped', async () => {
+  const bundle = JSON.parse(await readFile(ERNESTO_FILE, 'utf8')) as {
+    entry: { resource: Record<string, unknown> }[];
+  };
+  const patient = bundle.entry.find((entry) => entry.resource.resourceType === 'Patient');
+  assert.ok(patient);
+  patient.resource.birthDate = '2015-06-01';
+  const folder = await bundleFolder(bundle.entry.map((entry) => entry.resource));
+  try {
+    const summary = await importFhir(options({ paths: [folder], now: HISTORY_NOW }));
+    assert.equal(summary.created, 0);
+    const reason = `${PATIENT_NOT_IMPORTED}: ${MINOR_WITHOUT_GUARDIAN}`;
+    assert.equal(summary.resources.Encounter?.skippedReasons[reason], 22);
+    assert.equal(summary.resources.AllergyIntolerance?.skippedReasons[reason], 8);
+    assert.equal(gateway.records.size, 0);
   } finally {
     await rm(folder, { recursive: true });
   }

@@ -1,9 +1,10 @@
 // An in-memory stand-in for the HMS gateway, for the importer's tests only.
-// It serves login, refreshSession, patientByIdentifier and registerPatient
-// on the API schema of the committed supergraph through graphql-js, so a query
-// that does not match the contract fails here as it would at the real gateway.
-// It does not model tenants beyond one slug, roles, or the clinical service's
-// full validation.
+// It serves login, refreshSession, patientByIdentifier, registerPatient, the
+// wards and the creates of the clinical history on the API schema of the
+// committed supergraph through graphql-js, so a query that does not match the
+// contract fails here as it would at the real gateway. It does not model
+// tenants beyond one slug, roles, or the clinical service's validation beyond
+// the sourceId CONFLICT; the end-to-end tests run the real services.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -70,6 +71,11 @@ export class StandInGateway {
   forbidRegistration = false;
   /** Runs before registerPatient stores a patient. It may throw a GraphQLError, or store the patient itself to mimic a parallel run. */
   beforeRegister: ((input: RegisterPatientInput) => void) | undefined;
+  /** Records of the clinical history by mutation name, then by sourceId. */
+  readonly records = new Map<string, Map<string, { id: string; input: Record<string, unknown> }>>();
+  /** Runs before a history mutation stores its record; it may throw a GraphQLError. */
+  beforeCreate: ((mutation: string, input: Record<string, unknown>) => void) | undefined;
+  readonly wards: { id: string; code: string; name: string; beds: { code: string }[] }[] = [];
 
   private readonly schema = buildStandInSchema();
   private readonly accessTokens = new Map<string, number>();
@@ -182,8 +188,68 @@ export class StandInGateway {
     }
   }
 
+  /** Stores a history record as the clinical subgraph does, with a CONFLICT naming an existing sourceId. */
+  private createRecord(mutation: string, input: Record<string, unknown>, context: Context) {
+    this.operations.push(mutation);
+    this.authenticate(context);
+    const plain = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+    this.beforeCreate?.(mutation, plain);
+    const records = this.records.get(mutation) ?? new Map();
+    this.records.set(mutation, records);
+    const sourceId = String(plain.sourceId);
+    const existing = records.get(sourceId);
+    if (existing) {
+      throw error(`A record with sourceId ${sourceId} already exists (${existing.id}).`, 'CONFLICT', {
+        existingId: existing.id,
+      });
+    }
+    const record = { id: randomUUID(), input: plain };
+    records.set(sourceId, record);
+    return { id: record.id };
+  }
+
   private resolvers() {
+    const create =
+      (mutation: string) =>
+      ({ input }: { input: Record<string, unknown> }, context: Context) =>
+        this.createRecord(mutation, input, context);
     return {
+      openEncounter: create('openEncounter'),
+      recordPastAdmission: create('recordPastAdmission'),
+      addProblem: create('addProblem'),
+      recordVitalSigns: create('recordVitalSigns'),
+      recordAllergy: create('recordAllergy'),
+      issuePrescription: create('issuePrescription'),
+      wards: (_: unknown, context: Context) => {
+        this.operations.push('wards');
+        this.authenticate(context);
+        return this.wards;
+      },
+      createWard: (
+        { input }: { input: { code: string; name: string; bedCodes?: string[] } },
+        context: Context,
+      ) => {
+        this.operations.push('createWard');
+        this.authenticate(context);
+        if (this.wards.some((ward) => ward.code === input.code))
+          throw error(`ward code ${input.code} is already in use`, 'CONFLICT');
+        const ward = {
+          id: randomUUID(),
+          code: input.code,
+          name: input.name,
+          beds: (input.bedCodes ?? []).map((code) => ({ code })),
+        };
+        this.wards.push(ward);
+        return ward;
+      },
+      addBeds: ({ wardId, codes }: { wardId: string; codes: string[] }, context: Context) => {
+        this.operations.push('addBeds');
+        this.authenticate(context);
+        const ward = this.wards.find((candidate) => candidate.id === wardId);
+        if (!ward) throw error(`ward ${wardId} not found`, 'NOT_FOUND');
+        ward.beds.push(...codes.map((code) => ({ code })));
+        return ward;
+      },
       login: ({ input }: { input: { tenantSlug: string; email?: string; password: string } }) => {
         this.operations.push('login');
         if (
