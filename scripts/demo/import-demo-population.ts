@@ -3,7 +3,7 @@
 //
 // Usage: npx tsx scripts/demo/import-demo-population.ts --credentials FILE FHIR_DIR
 import { parseArgs } from 'node:util';
-import { importFhir } from '../fhir-import/import.js';
+import { formatResourceCounts, importFhir } from '../fhir-import/import.js';
 import { readCredentials } from './credentials.js';
 
 async function main(): Promise<void> {
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const admin = tenant?.users.find((user) => user.roles.includes('tenant_admin'));
   if (!tenant || !admin) throw new Error(`${values.credentials} has no tenant with a tenant_admin.`);
 
+  const started = Date.now();
   const summary = await importFhir({
     gatewayUrl: credentials.gatewayUrl,
     tenantSlug: tenant.slug,
@@ -28,14 +29,16 @@ async function main(): Promise<void> {
     password: admin.password,
     paths: positionals,
   });
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(
-    `Imported the Synthea population into ${tenant.slug}: read ${summary.read}, created ${summary.created}, ` +
-      `skipped ${summary.skipped}, failed ${summary.failed}.`,
+    `Imported the Synthea population into ${tenant.slug} in ${seconds} s: read ${summary.read} patients, ` +
+      `created ${summary.created}, skipped ${summary.skipped}, failed ${summary.failed}.`,
   );
   for (const [reason, count] of Object.entries(summary.skippedReasons))
     console.log(`  skipped (${reason}): ${count}`);
   for (const failure of summary.failures.slice(0, 10))
     console.log(`  failed ${failure.fhirId ?? failure.file}: ${failure.reason}`);
+  for (const line of formatResourceCounts(summary.resources)) console.log(line);
 }
 
 main().catch((error: unknown) => {

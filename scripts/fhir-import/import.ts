@@ -294,6 +294,23 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
   return summary;
 }
 
+/**
+ * Formats the history counts as one line per resource type, each followed by
+ * its skip reasons, most frequent first.
+ */
+export function formatResourceCounts(resources: ImportSummary['resources']): string[] {
+  const lines: string[] = [];
+  for (const [type, counts] of Object.entries(resources)) {
+    lines.push(
+      `  ${type}: created ${counts.created}, already imported ${counts.alreadyImported}, ` +
+        `skipped ${counts.skipped}, failed ${counts.failed}`,
+    );
+    const reasons = Object.entries(counts.skippedReasons).sort(([, a], [, b]) => b - a);
+    for (const [reason, count] of reasons) lines.push(`    skipped (${reason}): ${count}`);
+  }
+  return lines;
+}
+
 function describeGatewayError(error: GatewayError): string {
   const fields = error.fields === undefined ? '' : ` (fields: ${JSON.stringify(error.fields)})`;
   return `${error.code}: ${error.message}${fields}`;
