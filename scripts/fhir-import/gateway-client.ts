@@ -5,7 +5,17 @@ import { errorMessage } from './bundles.js';
 
 export interface GraphQLErrorBody {
   message: string;
+  /** The response path of a field error, starting with the root field's alias. */
+  path?: (string | number)[];
   extensions?: { code?: string; fields?: unknown; [key: string]: unknown };
+}
+
+/** The response of an operation whose root fields may fail one by one, such as a batch of mutations. */
+export interface PartialResult<T> {
+  /** Null when a failed non-null root field nulled the whole response. */
+  data: T | null;
+  /** Field errors, each with the path of its root field. */
+  errors: GraphQLErrorBody[];
 }
 
 /** An error the gateway returned, or an HTTP or network failure that outlasted the retries. */
@@ -117,6 +127,26 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     options: RequestOptions = {},
   ): Promise<T> {
+    return this.authorized<T>(query, variables, options, false);
+  }
+
+  /**
+   * Sends an operation like `request`, but returns the errors of single root
+   * fields with the data instead of throwing, so that one failed mutation of
+   * a batch does not hide the outcome of the others. Errors of the whole
+   * request, such as UNAUTHENTICATED or an invalid document, still throw.
+   * Field errors are not retried, because the other fields were applied.
+   */
+  async requestPartial<T>(query: string, variables: Record<string, unknown>): Promise<PartialResult<T>> {
+    return this.authorized<PartialResult<T>>(query, variables, {}, true);
+  }
+
+  private async authorized<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    options: RequestOptions,
+    partial: boolean,
+  ): Promise<T> {
     if (!this.session) await this.login();
     let renewed = false;
     for (;;) {
@@ -127,7 +157,7 @@ export class GatewayClient {
       }
       const token = (this.session as Session).accessToken;
       try {
-        return await this.execute<T>(query, variables, token, options.onRetry);
+        return await this.execute<T>(query, variables, token, options.onRetry, partial);
       } catch (error) {
         if (!(error instanceof GatewayError) || error.code !== 'UNAUTHENTICATED' || renewed) throw error;
         await this.renewSession(this.session as Session, token);
@@ -176,11 +206,12 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     token?: string,
     onRetry?: () => void,
+    partial = false,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        return await this.post<T>(query, variables, token, (ms) => (retryAfterMs = ms));
+        return await this.post<T>(query, variables, token, (ms) => (retryAfterMs = ms), partial);
       } catch (error) {
         if (!(error instanceof GatewayError) || !isRetryable(error) || attempt >= this.maxAttempts)
           throw error;
@@ -201,6 +232,7 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     token: string | undefined,
     onRetryAfter: (ms: number) => void,
+    partial: boolean,
   ): Promise<T> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -229,7 +261,12 @@ export class GatewayClient {
     } catch {
       payload = undefined;
     }
-    const firstError = payload?.errors?.[0];
+    const errors = payload?.errors ?? [];
+    const fieldErrorsOnly = errors.every((error) => Array.isArray(error.path) && error.path.length > 0);
+    if (partial && response.ok && payload && fieldErrorsOnly && (errors.length > 0 || payload.data)) {
+      return { data: payload.data ?? null, errors } as T;
+    }
+    const firstError = errors[0];
     if (firstError) {
       // A GraphQL error code is more specific than the HTTP status, so it
       // wins. Without one, 401, 429 and 5xx still map to codes of their own.

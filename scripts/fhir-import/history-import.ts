@@ -3,12 +3,11 @@
 // and the API rejects a second record with the same sourceId with a CONFLICT
 // naming the existing record, so a record imported before counts as already
 // imported and its id is still known for linking.
-import { GatewayClient, GatewayError } from './gateway-client.js';
+import { GatewayClient, GatewayError, type PartialResult } from './gateway-client.js';
 import {
   NOT_A_VITAL_SIGN,
   type HistoryPlan,
   type HistoryResourceType,
-  type PlannedEncounter,
   type PlannedVitals,
   type VitalSignField,
   type VitalSignsFields,
@@ -54,22 +53,24 @@ const IMPORT_WARD_NAME = 'Imported past stays';
 /** Beds the import ward starts with and adds whenever no bed is free for a stay. */
 const BED_BATCH = 10;
 
-const OPEN_ENCOUNTER = `mutation ImportOpenEncounter($input: OpenEncounterInput!) {
-  openEncounter(input: $input) { id }
-}`;
-const RECORD_PAST_ADMISSION = `mutation ImportRecordPastAdmission($input: RecordPastAdmissionInput!) {
-  recordPastAdmission(input: $input) { id }
-}`;
-const ADD_PROBLEM = `mutation ImportAddProblem($input: AddProblemInput!) { addProblem(input: $input) { id } }`;
-const RECORD_VITAL_SIGNS = `mutation ImportRecordVitalSigns($input: RecordVitalSignsInput!) {
-  recordVitalSigns(input: $input) { id }
-}`;
-const RECORD_ALLERGY = `mutation ImportRecordAllergy($input: RecordAllergyInput!) {
-  recordAllergy(input: $input) { id }
-}`;
-const ISSUE_PRESCRIPTION = `mutation ImportIssuePrescription($input: IssuePrescriptionInput!) {
-  issuePrescription(input: $input) { id }
-}`;
+/** The creating mutations the importer sends, with the type of their `input` argument. */
+const INPUT_TYPES = {
+  openEncounter: 'OpenEncounterInput',
+  recordPastAdmission: 'RecordPastAdmissionInput',
+  addProblem: 'AddProblemInput',
+  recordVitalSigns: 'RecordVitalSignsInput',
+  recordAllergy: 'RecordAllergyInput',
+  issuePrescription: 'IssuePrescriptionInput',
+} as const;
+export type CreateMutation = keyof typeof INPUT_TYPES;
+
+/** Builds one operation that sends each create under the alias `r<index>`, with the input `$i<index>`. */
+export function batchOperation(mutations: CreateMutation[]): string {
+  const variables = mutations.map((mutation, index) => `$i${index}: ${INPUT_TYPES[mutation]}!`).join(', ');
+  const fields = mutations.map((mutation, index) => `r${index}: ${mutation}(input: $i${index}) { id }`);
+  return `mutation ImportBatch(${variables}) { ${fields.join(' ')} }`;
+}
+
 const WARDS = `query ImportWards { wards { id code beds { code } } }`;
 const CREATE_WARD = `mutation ImportCreateWard($input: CreateWardInput!) {
   createWard(input: $input) { id code beds { code } }
@@ -89,6 +90,20 @@ export interface HistoryImporterOptions {
   log: (line: string) => void;
   /** Requests of one patient sent at once. */
   requestConcurrency: number;
+  /**
+   * Creates sent in one request. The gateway rejects operations with more
+   * aliases than HMS_GATEWAY_MAX_ALIASES (15 by default), and counts each
+   * request, not each mutation, against the per-user rate limit.
+   */
+  batchSize: number;
+}
+
+/** One create to send, and what to do with its outcome. */
+interface CreateJob {
+  mutation: CreateMutation;
+  input: Record<string, unknown>;
+  /** Counts the outcome; may send further requests, such as a panel without a rejected value. */
+  settle(outcome: Outcome): Promise<void>;
 }
 
 interface Ward {
@@ -109,61 +124,76 @@ export class HistoryImporter {
       this.skip('Encounter', reason);
       this.skip(DIAGNOSIS_COUNT_KEY, reason, plan.diagnosisCount.get(encounter.fhirId) ?? 0);
     }
-    for (const _ of plan.problems) this.skip('Condition', reason);
+    this.skip('Condition', reason, plan.problems.length);
     for (const panel of plan.vitals) this.skip('Observation', reason, observationCount(panel));
-    for (const _ of plan.allergies) this.skip('AllergyIntolerance', reason);
-    for (const _ of plan.prescriptions) this.skip('MedicationRequest', reason);
+    this.skip('AllergyIntolerance', reason, plan.allergies.length);
+    this.skip('MedicationRequest', reason, plan.prescriptions.length);
     this.countMappingSkips(plan, undefined);
   }
 
   /**
    * Imports the plan of one patient: encounters first, so that the records
    * made at an encounter can link to it, then everything else. Throws
-   * GatewayError only for FATAL_CODES; every other error is counted.
+   * GatewayError only for FATAL_CODES, and counts every other error.
    */
   async importPatient(patientId: string, label: string, plan: HistoryPlan): Promise<void> {
     this.countMappingSkips(plan, label);
-    const encounterIds = new Map<string, string>();
 
-    await this.runLimited(plan.encounters, async (encounter) => {
-      const id = await this.importEncounter(patientId, label, encounter, plan);
-      if (id !== undefined) encounterIds.set(encounter.fhirId, id);
-    });
+    // Every stay goes to the import ward, which is looked up once per run.
+    let ward: Ward | Outcome | undefined;
+    if (plan.encounters.some((encounter) => encounter.mutation === 'recordPastAdmission')) {
+      ward = await this.importWard().catch(rejected);
+    }
+    const encounterIds = new Map<string, string>();
+    const encounterJobs: CreateJob[] = [];
+    for (const encounter of plan.encounters) {
+      const diagnoses = plan.diagnosisCount.get(encounter.fhirId) ?? 0;
+      const settle = async (outcome: Outcome) => {
+        this.count('Encounter', label, `Encounter/${encounter.fhirId}`, outcome);
+        if (outcome.status === 'rejected') {
+          this.skip(DIAGNOSIS_COUNT_KEY, ENCOUNTER_NOT_IMPORTED, diagnoses);
+          return;
+        }
+        encounterIds.set(encounter.fhirId, outcome.id);
+        // Diagnoses are created with their encounter in one request.
+        const counts = this.options.counts[DIAGNOSIS_COUNT_KEY];
+        if (outcome.status === 'created') counts.created += diagnoses;
+        else counts.alreadyImported += diagnoses;
+      };
+      if (encounter.mutation === 'openEncounter') {
+        encounterJobs.push({ mutation: 'openEncounter', input: { patientId, ...encounter.input }, settle });
+      } else if (ward !== undefined && 'status' in ward) {
+        await settle(ward);
+      } else if (ward !== undefined) {
+        encounterJobs.push(this.stayJob({ patientId, wardId: ward.id, ...encounter.input }, settle));
+      }
+    }
+    await this.sendAll(encounterJobs);
 
     const link = (encounterFhirId: string | undefined) => {
       const id = encounterFhirId === undefined ? undefined : encounterIds.get(encounterFhirId);
       return id === undefined ? {} : { encounterId: id };
     };
-    const jobs: (() => Promise<void>)[] = [
-      ...plan.problems.map(
-        (problem) => () =>
-          this.importRecord('Condition', label, problem.fhirId, ADD_PROBLEM, {
-            patientId,
-            ...link(problem.encounterFhirId),
-            ...problem.input,
-          }),
-      ),
-      ...plan.vitals.map(
-        (panel) => () => this.importVitals(patientId, label, panel, link(panel.encounterFhirId)),
-      ),
-      ...plan.allergies.map(
-        (allergy) => () =>
-          this.importRecord('AllergyIntolerance', label, allergy.fhirId, RECORD_ALLERGY, {
-            patientId,
-            ...link(allergy.encounterFhirId),
-            ...allergy.input,
-          }),
-      ),
-      ...plan.prescriptions.map(
-        (prescription) => () =>
-          this.importRecord('MedicationRequest', label, prescription.fhirId, ISSUE_PRESCRIPTION, {
-            patientId,
-            ...link(prescription.encounterFhirId),
-            ...prescription.input,
-          }),
-      ),
-    ];
-    await this.runLimited(jobs, (job) => job());
+    const countAs = (key: CountKey, fhirId: string) => async (outcome: Outcome) =>
+      this.count(key, label, `${key}/${fhirId}`, outcome);
+    await this.sendAll([
+      ...plan.problems.map((problem) => ({
+        mutation: 'addProblem' as const,
+        input: { patientId, ...link(problem.encounterFhirId), ...problem.input },
+        settle: countAs('Condition', problem.fhirId),
+      })),
+      ...plan.vitals.map((panel) => this.vitalsJob(patientId, label, panel, link(panel.encounterFhirId))),
+      ...plan.allergies.map((allergy) => ({
+        mutation: 'recordAllergy' as const,
+        input: { patientId, ...link(allergy.encounterFhirId), ...allergy.input },
+        settle: countAs('AllergyIntolerance', allergy.fhirId),
+      })),
+      ...plan.prescriptions.map((prescription) => ({
+        mutation: 'issuePrescription' as const,
+        input: { patientId, ...link(prescription.encounterFhirId), ...prescription.input },
+        settle: countAs('MedicationRequest', prescription.fhirId),
+      })),
+    ]);
   }
 
   private countMappingSkips(plan: HistoryPlan, label: string | undefined): void {
@@ -175,127 +205,160 @@ export class HistoryImporter {
     this.skip('Observation', NOT_A_VITAL_SIGN, plan.notVitalSigns);
   }
 
-  private async importEncounter(
-    patientId: string,
-    label: string,
-    encounter: PlannedEncounter,
-    plan: HistoryPlan,
-  ): Promise<string | undefined> {
-    const diagnoses = plan.diagnosisCount.get(encounter.fhirId) ?? 0;
-    let outcome: Outcome;
-    if (encounter.mutation === 'openEncounter') {
-      outcome = await this.send(OPEN_ENCOUNTER, 'openEncounter', { patientId, ...encounter.input });
-    } else {
-      outcome = await this.recordStay(patientId, encounter);
-    }
-    this.count('Encounter', label, `Encounter/${encounter.fhirId}`, outcome);
-    if (outcome.status === 'rejected') {
-      this.skip(DIAGNOSIS_COUNT_KEY, ENCOUNTER_NOT_IMPORTED, diagnoses);
-      return undefined;
-    }
-    // Diagnoses are created with their encounter in one request.
-    const counts = this.options.counts[DIAGNOSIS_COUNT_KEY];
-    if (outcome.status === 'created') counts.created += diagnoses;
-    else counts.alreadyImported += diagnoses;
-    return outcome.id;
+  /** A past stay, sent again after adding beds to the import ward when none was free for the whole stay. */
+  private stayJob(input: Record<string, unknown>, settle: (outcome: Outcome) => Promise<void>): CreateJob {
+    const job: CreateJob = {
+      mutation: 'recordPastAdmission',
+      input,
+      settle: async (first) => {
+        let outcome = first;
+        for (
+          let attempt = 0;
+          outcome.status === 'rejected' && isNoFreeBed(outcome.error) && attempt < 5;
+          attempt++
+        ) {
+          try {
+            await this.addBeds(await this.importWard());
+          } catch (error) {
+            outcome = rejected(error);
+            break;
+          }
+          outcome = await this.sendOne(job);
+        }
+        await settle(outcome);
+      },
+    };
+    return job;
   }
 
-  /** Records a past stay in the import ward, adding beds when none is free for the whole stay. */
-  private async recordStay(
-    patientId: string,
-    encounter: Extract<PlannedEncounter, { mutation: 'recordPastAdmission' }>,
-  ): Promise<Outcome> {
-    for (let attempt = 0; ; attempt++) {
-      let ward: Ward;
-      try {
-        ward = await this.importWard();
-      } catch (error) {
-        return rejected(error);
-      }
-      const outcome = await this.send(RECORD_PAST_ADMISSION, 'recordPastAdmission', {
-        patientId,
-        wardId: ward.id,
-        ...encounter.input,
-      });
-      if (outcome.status !== 'rejected' || !isNoFreeBed(outcome.error) || attempt >= 5) return outcome;
-      try {
-        await this.addBeds(ward);
-      } catch (error) {
-        return rejected(error);
-      }
-    }
-  }
-
-  private async importVitals(
+  /**
+   * A vital signs panel. A value the API rejects as implausible is dropped
+   * with the server's reason, and the rest of the panel is sent again.
+   */
+  private vitalsJob(
     patientId: string,
     label: string,
     panel: PlannedVitals,
     link: { encounterId?: string },
-  ): Promise<void> {
-    const input: VitalSignsFields = { ...panel.input };
+  ): CreateJob {
+    const input: Record<string, unknown> & Partial<VitalSignsFields> = { patientId, ...link, ...panel.input };
     const observationIds = { ...panel.observationIds };
-    // A value the API rejects as implausible is dropped with the server's
-    // reason and the rest of the panel is sent again.
-    for (;;) {
-      const outcome = await this.send(RECORD_VITAL_SIGNS, 'recordVitalSigns', {
-        patientId,
-        ...link,
-        ...input,
-      });
-      const ids = Object.values(observationIds).flat();
-      if (outcome.status !== 'rejected') {
-        const counts = this.options.counts.Observation;
-        if (outcome.status === 'created') counts.created += ids.length;
-        else counts.alreadyImported += ids.length;
-        return;
-      }
-      const rejected = rejectedVitalFields(outcome.error).filter((field) => field in observationIds);
-      if (rejected.length === 0 || rejected.length === Object.keys(observationIds).length) {
-        for (const id of ids) this.count('Observation', label, `Observation/${id}`, outcome);
-        return;
-      }
-      for (const field of rejected) {
-        for (const id of observationIds[field] ?? [])
-          this.count('Observation', label, `Observation/${id}`, outcome);
-        delete observationIds[field];
-        delete input[field];
-      }
-    }
+    const job: CreateJob = {
+      mutation: 'recordVitalSigns',
+      input,
+      settle: async (first) => {
+        for (let outcome = first; ; outcome = await this.sendOne(job)) {
+          const ids = Object.values(observationIds).flat();
+          if (outcome.status !== 'rejected') {
+            const counts = this.options.counts.Observation;
+            if (outcome.status === 'created') counts.created += ids.length;
+            else counts.alreadyImported += ids.length;
+            return;
+          }
+          const fields = rejectedVitalFields(outcome.error).filter((field) => field in observationIds);
+          if (fields.length === 0 || fields.length === Object.keys(observationIds).length) {
+            for (const id of ids) this.count('Observation', label, `Observation/${id}`, outcome);
+            return;
+          }
+          for (const field of fields) {
+            for (const id of observationIds[field] ?? [])
+              this.count('Observation', label, `Observation/${id}`, outcome);
+            delete observationIds[field];
+            delete input[field];
+          }
+        }
+      },
+    };
+    return job;
   }
 
-  private async importRecord(
-    key: CountKey,
-    label: string,
-    fhirId: string,
-    mutation: string,
-    input: Record<string, unknown>,
-  ): Promise<void> {
-    const field = /\{\s*(\w+)\(/.exec(mutation)?.[1] ?? '';
-    const outcome = await this.send(mutation, field, input);
-    this.count(key, label, `${key}/${fhirId}`, outcome);
+  /** Sends the jobs in batches of `batchSize`, at most `requestConcurrency` batches at once. */
+  private async sendAll(jobs: CreateJob[]): Promise<void> {
+    const batches: CreateJob[][] = [];
+    for (let index = 0; index < jobs.length; index += this.options.batchSize) {
+      batches.push(jobs.slice(index, index + this.options.batchSize));
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] as CreateJob[];
+        await this.sendBatch(batch);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.requestConcurrency, batches.length) }, worker),
+    );
   }
 
   /**
-   * Sends one create. A CONFLICT naming an existing record is that record
-   * imported before; FATAL_CODES are thrown, every other error returned.
+   * Sends a batch as one operation and settles each job with its own
+   * outcome. A job whose field failed with a retryable error is sent again
+   * alone, with the client's retries. When the whole request fails, each job
+   * is sent alone, and a create that the failed request did apply then comes
+   * back as already imported.
    */
-  private async send(mutation: string, field: string, input: Record<string, unknown>): Promise<Outcome> {
+  private async sendBatch(jobs: CreateJob[]): Promise<void> {
+    if (jobs.length === 1) {
+      const job = jobs[0] as CreateJob;
+      return job.settle(await this.sendOne(job));
+    }
+    const variables = Object.fromEntries(jobs.map((job, index) => [`i${index}`, job.input]));
+    let result: PartialResult<Record<string, { id: string } | null>>;
     try {
-      const data = await this.options.client.request<Record<string, { id: string }>>(mutation, { input });
-      const id = data[field]?.id;
-      if (id === undefined) throw new GatewayError(`${field} returned no id`, 'INVALID_RESPONSE');
+      result = await this.options.client.requestPartial(
+        batchOperation(jobs.map((job) => job.mutation)),
+        variables,
+      );
+    } catch (error) {
+      if (error instanceof GatewayError && FATAL_CODES.has(error.code)) throw error;
+      if (!(error instanceof GatewayError)) throw error;
+      this.options.log(
+        `batch of ${jobs.length} creates failed (${describe(error)}); sending them one by one`,
+      );
+      for (const job of jobs) await job.settle(await this.sendOne(job));
+      return;
+    }
+
+    const errorsByAlias = new Map<string, GatewayError>();
+    for (const error of result.errors) {
+      const alias = String(error.path?.[0]);
+      if (errorsByAlias.has(alias)) continue;
+      const code = error.extensions?.code ?? 'GRAPHQL_ERROR';
+      errorsByAlias.set(
+        alias,
+        new GatewayError(error.message, code, error.extensions?.fields, error.extensions),
+      );
+    }
+    for (const [index, job] of jobs.entries()) {
+      const error = errorsByAlias.get(`r${index}`);
+      if (error === undefined) {
+        const id = result.data?.[`r${index}`]?.id;
+        if (id !== undefined) {
+          await job.settle({ status: 'created', id });
+          continue;
+        }
+        // Another field's error nulled the data, so this create was applied
+        // but its id is unknown: sending it again returns the id in a CONFLICT.
+        const again = await this.sendOne(job);
+        await job.settle(again.status === 'existing' ? { status: 'created', id: again.id } : again);
+        continue;
+      }
+      await job.settle(isRetryableField(error) ? await this.sendOne(job) : classify(error));
+    }
+  }
+
+  /** Sends one create with the client's retries; FATAL_CODES are thrown, every other error returned. */
+  private async sendOne(job: CreateJob): Promise<Outcome> {
+    const document = `mutation ImportCreate($input: ${INPUT_TYPES[job.mutation]}!) { ${job.mutation}(input: $input) { id } }`;
+    try {
+      const data = await this.options.client.request<Record<string, { id: string }>>(document, {
+        input: job.input,
+      });
+      const id = data[job.mutation]?.id;
+      if (id === undefined) throw new GatewayError(`${job.mutation} returned no id`, 'INVALID_RESPONSE');
       return { status: 'created', id };
     } catch (error) {
-      const outcome = rejected(error);
-      const existingId = outcome.status === 'rejected' ? outcome.error.extensions?.existingId : undefined;
-      if (
-        outcome.status === 'rejected' &&
-        outcome.error.code === 'CONFLICT' &&
-        typeof existingId === 'string'
-      ) {
-        return { status: 'existing', id: existingId };
-      }
-      return outcome;
+      return rejected(error);
     }
   }
 
@@ -320,7 +383,7 @@ export class HistoryImporter {
     counts.skippedReasons[reason] = (counts.skippedReasons[reason] ?? 0) + times;
   }
 
-  /** Finds the import ward, or creates it; shared by every patient of the run. */
+  /** Finds the import ward, or creates it. One lookup serves every patient of the run. */
   private importWard(): Promise<Ward> {
     this.ward ??= this.findOrCreateWard().catch((error: unknown) => {
       this.ward = undefined;
@@ -374,30 +437,32 @@ export class HistoryImporter {
       this.bedsAdded = undefined;
     }
   }
-
-  /** Runs `task` over the items with at most `requestConcurrency` at once. */
-  private async runLimited<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const item = items[next++] as T;
-        await task(item);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.options.requestConcurrency, items.length) }, worker),
-    );
-  }
 }
 
 export function bedCodes(from: number, count: number): string[] {
   return Array.from({ length: count }, (_, index) => `IMP-${String(from + index + 1).padStart(3, '0')}`);
 }
 
-/** Returns a non-fatal GatewayError as a rejected outcome and throws everything else. */
+/**
+ * Returns a non-fatal GatewayError as an outcome, a CONFLICT naming an
+ * existing record as that record, and throws everything else.
+ */
 function rejected(error: unknown): Outcome {
   if (!(error instanceof GatewayError) || FATAL_CODES.has(error.code)) throw error;
+  return classify(error);
+}
+
+function classify(error: GatewayError): Outcome {
+  if (FATAL_CODES.has(error.code)) throw error;
+  const existingId = error.extensions?.existingId;
+  if (error.code === 'CONFLICT' && typeof existingId === 'string')
+    return { status: 'existing', id: existingId };
   return { status: 'rejected', error };
+}
+
+// Field errors that another attempt may not repeat, as the client retries them for single requests.
+function isRetryableField(error: GatewayError): boolean {
+  return error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'RATE_LIMITED';
 }
 
 function observationCount(panel: PlannedVitals): number {

@@ -316,6 +316,30 @@ test('links history records to their encounter and stays in one import ward', as
   assert.ok(panels.every((panel) => encounterIds.has(panel.input.encounterId as string)));
   const problems = [...(gateway.records.get('addProblem')?.values() ?? [])];
   assert.ok(problems.some((problem) => encounterIds.has(problem.input.encounterId as string)));
+
+  // 22 encounters in 2 batches of at most 15, then 21 problems, 7 panels and 8 allergies in 3, after
+  // login, the patient lookup, the registration, and the lookup and creation of the ward.
+  const creates = [...gateway.records.values()].reduce((total, records) => total + records.size, 0);
+  assert.equal(creates, 58);
+  assert.equal(gateway.requests, 5 + 2 + 3);
+});
+
+test('counts a rejected create without losing the rest of its batch', async () => {
+  gateway.beforeCreate = (mutation, input) => {
+    if (mutation === 'recordAllergy' && input.category === 'FOOD') {
+      throw new GraphQLError('Invalid input. substance: unknown', {
+        extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'substance', message: 'unknown' }] },
+      });
+    }
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.AllergyIntolerance?.created, 7);
+  assert.deepEqual(summary.resources.AllergyIntolerance?.skippedReasons, {
+    'rejected by the API: BAD_USER_INPUT: substance: unknown': 1,
+  });
+  assert.equal(summary.resources.Condition?.created, 21);
+  assert.equal(summary.resources.Condition?.alreadyImported, 0);
+  assert.equal(gateway.records.get('recordAllergy')?.size, 7);
 });
 
 test('drops a vital sign the API rejects and records the rest of the panel', async () => {

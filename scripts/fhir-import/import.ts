@@ -31,6 +31,8 @@ export interface ImportOptions {
   concurrency?: number;
   /** Requests of one patient's history sent at once; defaults to 4. */
   requestConcurrency?: number;
+  /** Creates of the history sent in one request; defaults to 15, the gateway's default alias limit. */
+  batchSize?: number;
   /** Imports encounters, conditions, vital signs, allergies and prescriptions too; defaults to true. */
   history?: boolean;
   /** Patients between two progress lines; defaults to 100. */
@@ -181,6 +183,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     counts: summary.resources as Record<CountKey, ResourceCounts>,
     log,
     requestConcurrency: Math.max(1, options.requestConcurrency ?? 4),
+    batchSize: Math.max(1, options.batchSize ?? 15),
   });
 
   const findPatient = async (fhirId: string): Promise<string | undefined> => {

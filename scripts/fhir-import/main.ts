@@ -22,6 +22,8 @@ Options (environment variable in brackets):
   --request-concurrency N
                         requests of one patient's history sent at once
                         (default 4)
+  --batch-size N        creates of the history sent in one request (default 15,
+                        the gateway's default limit of aliases per operation)
   --patients-only       register the patients without their clinical history
   --progress-every N    patients between progress lines (default 100)
   --max-attempts N      attempts per request, retries included (default 5)
@@ -56,6 +58,7 @@ try {
       concurrency: { type: 'string' },
       'request-concurrency': { type: 'string' },
       'patients-only': { type: 'boolean' },
+      'batch-size': { type: 'string' },
       'progress-every': { type: 'string' },
       'max-attempts': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -96,6 +99,7 @@ try {
     paths: positionals,
     concurrency: positiveInteger('--concurrency', values.concurrency ?? env.HMS_IMPORT_CONCURRENCY, 4),
     requestConcurrency: positiveInteger('--request-concurrency', values['request-concurrency'], 4),
+    batchSize: positiveInteger('--batch-size', values['batch-size'], 15),
     history: values['patients-only'] !== true,
     progressEvery: positiveInteger('--progress-every', values['progress-every'], 100),
     maxAttempts: positiveInteger('--max-attempts', values['max-attempts'], 5),

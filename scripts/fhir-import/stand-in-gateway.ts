@@ -63,6 +63,8 @@ export class StandInGateway {
   readonly patients: StoredPatient[] = [];
   /** Operations received, by root field name, in order. */
   readonly operations: string[] = [];
+  /** HTTP requests received. */
+  requests = 0;
   /** Lifetime of the access tokens issued from now on. */
   accessTokenTtlMs = 15 * 60_000;
   /** Number of requests still to be rejected with this HTTP status before serving normally. */
@@ -140,6 +142,7 @@ export class StandInGateway {
     authorization: string | undefined,
     body: string,
   ): Promise<{ status: number; body: string }> {
+    this.requests++;
     if (this.failNext.count > 0) {
       this.failNext.count--;
       return { status: this.failNext.status, body: 'upstream unavailable' };
