@@ -26,7 +26,7 @@ export type HistoryResourceType = (typeof HISTORY_RESOURCE_TYPES)[number];
 /** Observations outside the vital-signs category: counted, but not logged one by one. */
 export const NOT_A_VITAL_SIGN = 'not a vital sign';
 
-/** The import's idempotency key of a resource, stored as the record's sourceId. */
+/** Builds the import's idempotency key of a resource, which the record stores as its sourceId. */
 export function sourceIdOf(resourceType: string, fhirId: string): string {
   return `synthea:${resourceType}/${fhirId}`;
 }
@@ -190,9 +190,8 @@ const CODE_SYSTEM_BY_URI = new Map<string, CodeSystem>([
 ]);
 
 /**
- * Maps the resources of one bundle. Resources of other types, and of other
- * patients than the bundle's, are not looked at by the caller's choice: pass
- * every resource of the bundle and the Patient's own id is not needed.
+ * Maps the resources of one patient's bundle. Resource types the importer
+ * does not read are ignored, so the caller may pass the whole bundle.
  */
 export function mapHistory(resources: unknown[], options: HistoryMappingOptions): HistoryPlan {
   const plan: HistoryPlan = {
