@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/postgresql';
 import { AdmissionChangedSchema, timestampFromDate } from '@hms/proto-schemas';
 import { HmsError, InputErrors, newId, type EntityManager, type EventOrigin } from '@hms/service-kit';
 import { Admission } from '../entities/admission.js';
@@ -83,8 +84,7 @@ export async function admitPatient(
   await assertPatientExists(em, input.patientId);
   await assertDepartmentExists(em, input.departmentId ?? null);
   await assertEncounterSourceFree(em, sourceId);
-  const bed = await em.findOne(Bed, { id: input.bedId });
-  if (!bed) throw HmsError.notFound('Bed', input.bedId);
+  const bed = await lockFreeBed(em, input.bedId);
 
   const encounter = await createStay(em, tenantId, {
     patientId: input.patientId,
@@ -146,10 +146,9 @@ export async function recordPastAdmission(
   const ward = await em.findOne(Ward, { id: input.wardId });
   if (!ward) throw HmsError.notFound('Ward', input.wardId);
   let bedId = input.bedId ?? undefined;
-  if (bedId) {
-    const bed = await em.findOne(Bed, { id: bedId, wardId: ward.id });
-    if (!bed) throw HmsError.notFound('Bed', bedId);
-  } else {
+  if (!bedId) {
+    // NOTE: another write may take the picked bed over the same period before the lock below; the
+    // exclusion constraint then rejects this stay with CONFLICT and the caller retries.
     bedId = await bedFreeOver(em, ward.id, input.admittedAt, input.dischargedAt);
     if (!bedId) {
       throw HmsError.conflict(
@@ -160,6 +159,10 @@ export async function recordPastAdmission(
       );
     }
   }
+  // The lock queues concurrent writes to one bed, as in lockFreeBed; the bed's status does not matter
+  // for a stay that is over.
+  const bed = await em.findOne(Bed, { id: bedId, wardId: ward.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!bed) throw HmsError.notFound('Bed', bedId);
 
   const encounter = await createStay(em, tenantId, {
     patientId: input.patientId,
@@ -203,8 +206,7 @@ export async function transferPatient(
   if (admission.bedId === bedId) {
     throw HmsError.badUserInput([{ field: 'bedId', message: 'is the bed the patient is in already' }]);
   }
-  const bed = await em.findOne(Bed, { id: bedId });
-  if (!bed) throw HmsError.notFound('Bed', bedId);
+  const bed = await lockFreeBed(em, bedId);
   const current = await currentAssignment(em, encounterId);
   const previous = { wardId: admission.wardId, bedId: admission.bedId };
 
@@ -370,6 +372,23 @@ async function createStay(em: EntityManager, tenantId: string, draft: StayDraft)
   });
   await flushOrConflict(em);
   return encounter;
+}
+
+/**
+ * Locks a bed and checks that it is FREE, or throws NOT_FOUND or CONFLICT. Every write that adds a
+ * bed assignment takes this lock first, so concurrent admissions to one bed queue here instead of
+ * deadlocking in the exclusion constraint's check, where each would wait for the other's row.
+ */
+async function lockFreeBed(em: EntityManager, bedId: string): Promise<Bed> {
+  const bed = await em.findOne(Bed, { id: bedId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!bed) throw HmsError.notFound('Bed', bedId);
+  if (bed.status !== 'FREE') {
+    throw HmsError.conflict(`Bed ${bed.code} is ${bed.status}; a patient can be put only in a FREE bed.`, {
+      bedId,
+      status: bed.status,
+    });
+  }
+  return bed;
 }
 
 /** Locks an INPATIENT encounter whose patient is still admitted, or throws NOT_FOUND or CONFLICT. */
