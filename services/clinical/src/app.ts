@@ -14,6 +14,7 @@ import {
 } from '@hms/service-kit';
 import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
+import { encounterAreaResolvers, mergeResolvers } from './encounters/index.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
 import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
@@ -93,7 +94,7 @@ export async function startClinical(
       port: config.HMS_PORT,
       host: options.host,
       typeDefs: loadTypeDefs(),
-      resolvers: { ...scalarResolvers, ...patientResolvers(orm) },
+      resolvers: mergeResolvers(scalarResolvers, patientResolvers(orm), encounterAreaResolvers(orm)),
       verifyToken: createTokenVerifier({
         jwksUrl: config.HMS_JWKS_URL,
         issuer: config.HMS_JWT_ISSUER,

@@ -95,22 +95,45 @@ export async function auditPatientReads(
   tenantId: string,
   patientIds: readonly string[],
 ): Promise<void> {
-  const audited = memoize(context, 'auditedPatientReads', () => new Set<string>());
-  const unread = [...new Set(patientIds)].filter((id) => !audited.has(id));
+  await auditReads(
+    em,
+    context,
+    tenantId,
+    { entityType: PATIENT, action: 'patient.read' },
+    patientIds.map((id) => ({ id, patientId: id })),
+  );
+}
+
+/**
+ * Writes one READ audit record for each record of `reads` (an encounter, a note) that this request has
+ * not read yet, all with one insert, when the tenant audits reads. Call it in the transaction that read
+ * the records.
+ */
+export async function auditReads(
+  em: EntityManager,
+  context: SubgraphContext,
+  tenantId: string,
+  kind: { entityType: string; action: string },
+  reads: readonly { id: string; patientId: string }[],
+): Promise<void> {
+  const audited = memoize(context, `auditedReads:${kind.entityType}`, () => new Set<string>());
+  const unread = [...new Map(reads.map((read) => [read.id, read])).values()].filter(
+    (read) => !audited.has(read.id),
+  );
   if (unread.length === 0) return;
   if (!(await readAuditEnabled(em))) return;
 
   // Marked before the insert, so a concurrent resolver of the same request does not record them again.
-  for (const id of unread) audited.add(id);
+  for (const read of unread) audited.add(read.id);
   await publisher.recordAudits(
     em,
     context,
-    unread.map((patientId) => ({
+    unread.map((read) => ({
       tenantId,
-      action: 'patient.read',
+      action: kind.action,
       operation: Operation.READ,
-      entity: { type: PATIENT, id: patientId },
-      patientId,
+      entity: { type: kind.entityType, id: read.id },
+      patientId: read.patientId,
       outcome: Outcome.SUCCESS,
     })),
   );
