@@ -16,6 +16,7 @@ import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
+import { mergeResolvers, recordResolvers } from './records/resolvers.js';
 import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
 import { loadTypeDefs } from './type-defs.js';
 
@@ -93,7 +94,10 @@ export async function startClinical(
       port: config.HMS_PORT,
       host: options.host,
       typeDefs: loadTypeDefs(),
-      resolvers: { ...scalarResolvers, ...patientResolvers(orm) },
+      resolvers: {
+        ...scalarResolvers,
+        ...mergeResolvers(patientResolvers(orm), ...recordResolvers(orm)),
+      },
       verifyToken: createTokenVerifier({
         jwksUrl: config.HMS_JWKS_URL,
         issuer: config.HMS_JWT_ISSUER,

@@ -1,12 +1,14 @@
 import { Migration20261204000000CreatePatients } from './Migration20261204000000CreatePatients.js';
 import { Migration20261205000000AddOutbox } from './Migration20261205000000AddOutbox.js';
 import { Migration20261206000000AddTenantTimeZone } from './Migration20261206000000AddTenantTimeZone.js';
+import { Migration20261211000000AddPatientRecords } from './Migration20261211000000AddPatientRecords.js';
 
 /** Migrations of the clinical schema, oldest first; a released migration is never edited, only followed. */
 export const migrations = [
   Migration20261204000000CreatePatients,
   Migration20261205000000AddOutbox,
   Migration20261206000000AddTenantTimeZone,
+  Migration20261211000000AddPatientRecords,
 ];
 
 /**
