@@ -28,7 +28,7 @@ export async function latestVitalsOf(
   const rows = await em.execute<VitalSignRow[]>(
     `select distinct on (patient_id, kind) *
        from clinical.vital_signs
-      where tenant_id = ? and patient_id = any(?::uuid[]) and status = 'FINAL'
+      where tenant_id = ? and patient_id in (?) and status = 'FINAL'
       order by patient_id, kind, effective_at desc, id desc`,
     [tenantId, [...patientIds]],
   );
@@ -52,7 +52,7 @@ export async function growthMeasurementsOf(
   const rows = await em.execute<VitalSignRow[]>(
     `select *
        from clinical.vital_signs
-      where tenant_id = ? and patient_id = any(?::uuid[]) and status = 'FINAL' and kind = any(?::text[])
+      where tenant_id = ? and patient_id in (?) and status = 'FINAL' and kind in (?)
       order by patient_id, effective_at, id`,
     [tenantId, [...patientIds], GROWTH_KINDS],
   );
@@ -122,7 +122,7 @@ export async function vitalSignPagesOf(
   patientIds: readonly string[],
   query: VitalSignPageQuery,
 ): Promise<Map<string, Connection<VitalSignView>>> {
-  const conditions = ['tenant_id = ?', 'patient_id = any(?::uuid[])', "status = 'FINAL'"];
+  const conditions = ['tenant_id = ?', 'patient_id in (?)', "status = 'FINAL'"];
   const params: unknown[] = [tenantId, [...patientIds]];
   if (query.code) {
     conditions.push('code = ?');
@@ -142,7 +142,7 @@ export async function vitalSignPagesOf(
 
   // totals keeps each patient's count even when the cursor is past all of its rows.
   const rows = await em.execute<
-    (Partial<VitalSignRow> & { counted_patient_id: string; total: string | number })[]
+    (Partial<VitalSignRow> & { counted_patient_id: string; counted_total: string | number })[]
   >(
     `with matches as (
        select v.*, count(*) over (partition by patient_id) as total
@@ -155,7 +155,7 @@ export async function vitalSignPagesOf(
          ${cursorCondition}
      ),
      totals as (select distinct patient_id, total from matches)
-     select totals.patient_id as counted_patient_id, totals.total, page.*
+     select page.*, totals.patient_id as counted_patient_id, totals.total as counted_total
        from totals
        left join page on page.patient_id = totals.patient_id and page.position_in_page <= ?
       order by totals.patient_id, page.effective_at desc, page.id desc`,
@@ -164,7 +164,7 @@ export async function vitalSignPagesOf(
 
   const byPatient = new Map<string, { views: VitalSignView[]; total: number }>();
   for (const row of rows) {
-    const entry = byPatient.get(row.counted_patient_id) ?? { views: [], total: Number(row.total) };
+    const entry = byPatient.get(row.counted_patient_id) ?? { views: [], total: Number(row.counted_total) };
     if (row.id) entry.views.push(vitalSignViewOfRow(row as VitalSignRow));
     byPatient.set(row.counted_patient_id, entry);
   }
