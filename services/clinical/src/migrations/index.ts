@@ -2,6 +2,7 @@ import { Migration20261204000000CreatePatients } from './Migration20261204000000
 import { Migration20261205000000AddOutbox } from './Migration20261205000000AddOutbox.js';
 import { Migration20261206000000AddTenantTimeZone } from './Migration20261206000000AddTenantTimeZone.js';
 import { Migration20261210000000CreateEncounters } from './Migration20261210000000CreateEncounters.js';
+import { Migration20261211000000AddPatientRecords } from './Migration20261211000000AddPatientRecords.js';
 
 /** Migrations of the clinical schema, oldest first; a released migration is never edited, only followed. */
 export const migrations = [
@@ -9,6 +10,7 @@ export const migrations = [
   Migration20261205000000AddOutbox,
   Migration20261206000000AddTenantTimeZone,
   Migration20261210000000CreateEncounters,
+  Migration20261211000000AddPatientRecords,
 ];
 
 /**
