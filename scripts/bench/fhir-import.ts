@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { startSystem } from '../e2e/harness.js';
 import { formatResourceCounts, importFhir, type ImportSummary } from '../fhir-import/import.js';
+import { ensureImportUser } from '../fhir-import/import-user.js';
 
 function report(label: string, seconds: number, summary: ImportSummary): void {
   const records = Object.values(summary.resources).reduce((total, counts) => total + counts.created, 0);
@@ -32,13 +33,19 @@ async function main(): Promise<void> {
   const system = await startSystem();
   try {
     const tenant = await system.identity.createTenant();
+    const importUser = await ensureImportUser({
+      gatewayUrl: system.gatewayUrl,
+      tenantSlug: tenant.slug,
+      email: tenant.adminEmail,
+      password: tenant.adminPassword,
+    });
     const run = async (label: string) => {
       const started = performance.now();
       const summary = await importFhir({
         gatewayUrl: system.gatewayUrl,
         tenantSlug: tenant.slug,
-        email: tenant.adminEmail,
-        password: tenant.adminPassword,
+        email: importUser.email,
+        password: importUser.password,
         paths: positionals,
         concurrency: Number(values.concurrency),
         requestConcurrency: Number(values['request-concurrency']),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { COUNT_KEYS, IMPORT_WARD_CODE } from '../fhir-import/history-import.js';
 import { importFhir, type ImportOptions } from '../fhir-import/import.js';
+import { ensureImportUser } from '../fhir-import/import-user.js';
 import { startSystem, type System } from './harness.js';
 
 const ERNESTO_FILE = fileURLToPath(
@@ -28,7 +29,7 @@ const HISTORY = `query ($system: String!, $value: String!) {
     problems { sourceId status encounterId resolvedAt }
     allergies { sourceId category }
     prescriptions { sourceId status encounterId }
-    vitalSigns(first: 500) { totalCount edges { node { encounterId kind } } }
+    vitalSigns(first: 100) { totalCount edges { node { encounterId kind } } }
   }
 }`;
 
@@ -66,12 +67,18 @@ after(async () => {
 
 test('imports the clinical history once and links it to its encounters', async () => {
   const tenant = await system.identity.createTenant();
-  const lines: string[] = [];
-  const options: ImportOptions = {
+  const importUser = await ensureImportUser({
     gatewayUrl: system.gatewayUrl,
     tenantSlug: tenant.slug,
     email: tenant.adminEmail,
     password: tenant.adminPassword,
+  });
+  const lines: string[] = [];
+  const options: ImportOptions = {
+    gatewayUrl: system.gatewayUrl,
+    tenantSlug: tenant.slug,
+    email: importUser.email,
+    password: importUser.password,
     paths: [ERNESTO_FILE],
     log: (line) => lines.push(line),
   };
@@ -96,7 +103,7 @@ test('imports the clinical history once and links it to its encounters', async (
   assert.ok((first.resources.Observation?.created ?? 0) > 0);
 
   const session = await system.gateway<{ login: { accessToken: string } }>(LOGIN, {
-    input: { tenantSlug: tenant.slug, email: tenant.adminEmail, password: tenant.adminPassword },
+    input: { tenantSlug: tenant.slug, email: importUser.email, password: importUser.password },
   });
   const token = session.body.data?.login.accessToken;
   assert.ok(token);

@@ -71,6 +71,36 @@ export function batchOperation(mutations: CreateMutation[]): string {
   return `mutation ImportBatch(${variables}) { ${fields.join(' ')} }`;
 }
 
+const IMPORTED_RECORDS = `query ImportImportedRecords($id: ID!, $after: String) {
+  patient(id: $id) {
+    encounters(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id sourceId } } }
+    problems { sourceId }
+    allergies(includeEnteredInError: true) { sourceId }
+    prescriptions { sourceId }
+  }
+}`;
+const MORE_ENCOUNTERS = `query ImportImportedEncounters($id: ID!, $after: String) {
+  patient(id: $id) {
+    encounters(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id sourceId } } }
+  }
+}`;
+const VITAL_SIGN_PANELS = `query ImportImportedVitalSigns($id: ID!, $after: String) {
+  patient(id: $id) {
+    vitalSigns(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { panelId } } }
+  }
+}`;
+
+interface Page<T> {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: T }[];
+}
+
+/** The sourceIds of a patient's records that an earlier run imported, with the ids of the encounters. */
+interface ImportedRecords {
+  encounters: Map<string, string>;
+  sourceIds: Set<string>;
+}
+
 const WARDS = `query ImportWards { wards { id code beds { code } } }`;
 const CREATE_WARD = `mutation ImportCreateWard($input: CreateWardInput!) {
   createWard(input: $input) { id code beds { code } }
@@ -136,8 +166,18 @@ export class HistoryImporter {
    * made at an encounter can link to it, then everything else. Throws
    * GatewayError only for FATAL_CODES, and counts every other error.
    */
-  async importPatient(patientId: string, label: string, plan: HistoryPlan): Promise<void> {
+  async importPatient(
+    patientId: string,
+    label: string,
+    plan: HistoryPlan,
+    options: { registeredBefore: boolean },
+  ): Promise<void> {
     this.countMappingSkips(plan, label);
+
+    // A patient registered by an earlier run may have records already. They
+    // are looked up first, because sending them again would cost a request
+    // each: a CONFLICT stops the rest of its batch.
+    const imported = options.registeredBefore ? await this.findImported(patientId) : undefined;
 
     // Every stay goes to the import ward, which is looked up once per run.
     let ward: Ward | Outcome | undefined;
@@ -168,7 +208,7 @@ export class HistoryImporter {
         encounterJobs.push(this.stayJob({ patientId, wardId: ward.id, ...encounter.input }, settle));
       }
     }
-    await this.sendAll(encounterJobs);
+    await this.sendAll(encounterJobs, imported);
 
     const link = (encounterFhirId: string | undefined) => {
       const id = encounterFhirId === undefined ? undefined : encounterIds.get(encounterFhirId);
@@ -176,24 +216,27 @@ export class HistoryImporter {
     };
     const countAs = (key: CountKey, fhirId: string) => async (outcome: Outcome) =>
       this.count(key, label, `${key}/${fhirId}`, outcome);
-    await this.sendAll([
-      ...plan.problems.map((problem) => ({
-        mutation: 'addProblem' as const,
-        input: { patientId, ...link(problem.encounterFhirId), ...problem.input },
-        settle: countAs('Condition', problem.fhirId),
-      })),
-      ...plan.vitals.map((panel) => this.vitalsJob(patientId, label, panel, link(panel.encounterFhirId))),
-      ...plan.allergies.map((allergy) => ({
-        mutation: 'recordAllergy' as const,
-        input: { patientId, ...link(allergy.encounterFhirId), ...allergy.input },
-        settle: countAs('AllergyIntolerance', allergy.fhirId),
-      })),
-      ...plan.prescriptions.map((prescription) => ({
-        mutation: 'issuePrescription' as const,
-        input: { patientId, ...link(prescription.encounterFhirId), ...prescription.input },
-        settle: countAs('MedicationRequest', prescription.fhirId),
-      })),
-    ]);
+    await this.sendAll(
+      [
+        ...plan.problems.map((problem) => ({
+          mutation: 'addProblem' as const,
+          input: { patientId, ...link(problem.encounterFhirId), ...problem.input },
+          settle: countAs('Condition', problem.fhirId),
+        })),
+        ...plan.vitals.map((panel) => this.vitalsJob(patientId, label, panel, link(panel.encounterFhirId))),
+        ...plan.allergies.map((allergy) => ({
+          mutation: 'recordAllergy' as const,
+          input: { patientId, ...link(allergy.encounterFhirId), ...allergy.input },
+          settle: countAs('AllergyIntolerance', allergy.fhirId),
+        })),
+        ...plan.prescriptions.map((prescription) => ({
+          mutation: 'issuePrescription' as const,
+          input: { patientId, ...link(prescription.encounterFhirId), ...prescription.input },
+          settle: countAs('MedicationRequest', prescription.fhirId),
+        })),
+      ],
+      imported,
+    );
   }
 
   private countMappingSkips(plan: HistoryPlan, label: string | undefined): void {
@@ -272,8 +315,19 @@ export class HistoryImporter {
     return job;
   }
 
-  /** Sends the jobs in batches of `batchSize`, at most `requestConcurrency` batches at once. */
-  private async sendAll(jobs: CreateJob[]): Promise<void> {
+  /**
+   * Settles the jobs that an earlier run imported, and sends the others in
+   * batches of `batchSize`, at most `requestConcurrency` batches at once.
+   */
+  private async sendAll(all: CreateJob[], imported: ImportedRecords | undefined): Promise<void> {
+    const jobs: CreateJob[] = [];
+    for (const job of all) {
+      const sourceId = String(job.input.sourceId);
+      const encounterId = imported?.encounters.get(sourceId);
+      if (encounterId !== undefined) await job.settle({ status: 'existing', id: encounterId });
+      else if (imported?.sourceIds.has(sourceId)) await job.settle({ status: 'existing', id: '' });
+      else jobs.push(job);
+    }
     const batches: CreateJob[][] = [];
     for (let index = 0; index < jobs.length; index += this.options.batchSize) {
       batches.push(jobs.slice(index, index + this.options.batchSize));
@@ -329,22 +383,88 @@ export class HistoryImporter {
         new GatewayError(error.message, code, error.extensions?.fields, error.extensions),
       );
     }
+    // Root mutation fields run one after another. An error of one nulls the
+    // whole response and stops the fields after it, so those are sent again
+    // as a batch of their own, while the fields before it were applied.
+    const failedIndexes = [...errorsByAlias.keys()].map((alias) => Number(alias.slice(1)));
+    const firstFailed = result.data === null ? Math.min(...failedIndexes) : Number.POSITIVE_INFINITY;
+    const notRun: CreateJob[] = [];
     for (const [index, job] of jobs.entries()) {
       const error = errorsByAlias.get(`r${index}`);
-      if (error === undefined) {
-        const id = result.data?.[`r${index}`]?.id;
-        if (id !== undefined) {
-          await job.settle({ status: 'created', id });
-          continue;
-        }
-        // Another field's error nulled the data, so this create was applied
-        // but its id is unknown: sending it again returns the id in a CONFLICT.
-        const again = await this.sendOne(job);
-        await job.settle(again.status === 'existing' ? { status: 'created', id: again.id } : again);
+      if (error !== undefined) {
+        await job.settle(isRetryableField(error) ? await this.sendOne(job) : classify(error));
         continue;
       }
-      await job.settle(isRetryableField(error) ? await this.sendOne(job) : classify(error));
+      const id = result.data?.[`r${index}`]?.id;
+      if (id !== undefined) {
+        await job.settle({ status: 'created', id });
+      } else if (index < firstFailed) {
+        // Applied, but the error nulled its id: sending it again returns the id in a CONFLICT.
+        const again = await this.sendOne(job);
+        await job.settle(again.status === 'existing' ? { status: 'created', id: again.id } : again);
+      } else {
+        notRun.push(job);
+      }
     }
+    if (notRun.length > 0) await this.sendBatch(notRun);
+  }
+
+  /** Reads the sourceIds of the patient's records and the ids of its encounters. */
+  private async findImported(patientId: string): Promise<ImportedRecords> {
+    type Records = {
+      encounters: Page<{ id: string; sourceId: string | null }>;
+      problems: { sourceId: string | null }[];
+      allergies: { sourceId: string | null }[];
+      prescriptions: { sourceId: string | null }[];
+    };
+    const client = this.options.client;
+    const imported: ImportedRecords = { encounters: new Map(), sourceIds: new Set() };
+    const first = await client.request<{ patient: Records | null }>(IMPORTED_RECORDS, { id: patientId });
+    if (!first.patient) return imported;
+    for (const record of [
+      ...first.patient.problems,
+      ...first.patient.allergies,
+      ...first.patient.prescriptions,
+    ]) {
+      if (record.sourceId) imported.sourceIds.add(record.sourceId);
+    }
+
+    let encounters: Page<{ id: string; sourceId: string | null }> | undefined = first.patient.encounters;
+    while (encounters) {
+      for (const { node } of encounters.edges)
+        if (node.sourceId) imported.encounters.set(node.sourceId, node.id);
+      if (!encounters.pageInfo.hasNextPage) break;
+      const next: { patient: { encounters: Page<{ id: string; sourceId: string | null }> } | null } =
+        await client.request(MORE_ENCOUNTERS, { id: patientId, after: encounters.pageInfo.endCursor });
+      encounters = next.patient?.encounters;
+    }
+
+    // A panel's sourceId is read from the panel, whose id each measurement names.
+    const panelIds = new Set<string>();
+    for (let after: string | null = null; ;) {
+      const page: { patient: { vitalSigns: Page<{ panelId: string }> } | null } = await client.request(
+        VITAL_SIGN_PANELS,
+        { id: patientId, after },
+      );
+      const vitalSigns = page.patient?.vitalSigns;
+      for (const { node } of vitalSigns?.edges ?? []) panelIds.add(node.panelId);
+      if (!vitalSigns?.pageInfo.hasNextPage) break;
+      after = vitalSigns.pageInfo.endCursor;
+    }
+    const ids = [...panelIds];
+    for (let index = 0; index < ids.length; index += this.options.batchSize) {
+      const batch = ids.slice(index, index + this.options.batchSize);
+      const variables = batch.map((_, position) => `$p${position}: ID!`).join(', ');
+      const fields = batch.map(
+        (_, position) => `p${position}: vitalSignsPanel(id: $p${position}) { sourceId }`,
+      );
+      const data = await client.request<Record<string, { sourceId: string | null } | null>>(
+        `query ImportImportedPanels(${variables}) { ${fields.join(' ')} }`,
+        Object.fromEntries(batch.map((id, position) => [`p${position}`, id])),
+      );
+      for (const panel of Object.values(data)) if (panel?.sourceId) imported.sourceIds.add(panel.sourceId);
+    }
+    return imported;
   }
 
   /** Sends one create with the client's retries; FATAL_CODES are thrown, every other error returned. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import { ALREADY_IMPORTED, importFhir, ImportFatalError, type ImportOptions } from './import.js';
 import { MINOR_WITHOUT_GUARDIAN, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
-import { DIAGNOSIS_COUNT_KEY, PATIENT_NOT_IMPORTED } from './history-import.js';
+import { COUNT_KEYS, DIAGNOSIS_COUNT_KEY, PATIENT_NOT_IMPORTED } from './history-import.js';
 import { StandInGateway } from './stand-in-gateway.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -322,6 +322,35 @@ test('links history records to their encounter and stays in one import ward', as
   const creates = [...gateway.records.values()].reduce((total, records) => total + records.size, 0);
   assert.equal(creates, 58);
   assert.equal(gateway.requests, 5 + 2 + 3);
+});
+
+test('second history run sends no create', async () => {
+  const first = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  const createsBefore = gateway.operations.length;
+  const second = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+
+  for (const key of COUNT_KEYS) {
+    assert.equal(second.resources[key]?.created, 0, key);
+    assert.equal(second.resources[key]?.alreadyImported, first.resources[key]?.created, key);
+  }
+  const secondRun = gateway.operations.slice(createsBefore);
+  assert.deepEqual(
+    secondRun.filter((operation) => gateway.records.has(operation)),
+    [],
+  );
+});
+
+test('counts records of a parallel run as already imported', async () => {
+  await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  // Forgetting the patient makes the next run register it again and send
+  // every create, as a run that started before the first one finished would.
+  const [patient] = gateway.patients.splice(0, 1);
+  assert.ok(patient);
+  const second = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(second.resources.Encounter?.created, 0);
+  assert.equal(second.resources.Encounter?.alreadyImported, 22);
+  assert.equal(second.resources.AllergyIntolerance?.alreadyImported, 8);
+  assert.equal(second.resources.Condition?.alreadyImported, 21);
 });
 
 test('counts a rejected create without losing the rest of its batch', async () => {

@@ -243,11 +243,13 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
       log(`warning: ${item.file} Patient/${mapping.fhirId}: ${warning}`);
     summary.warnings += mapping.warnings.length;
     let patientId: string;
+    let registeredBefore: boolean;
     try {
       const outcome = await register(mapping.fhirId, mapping.input);
       if (outcome.status === 'created') summary.created++;
       else skip(outcome.reason);
       patientId = outcome.id;
+      registeredBefore = outcome.status === 'skipped';
       consecutiveNetworkFailures = 0;
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
@@ -264,7 +266,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     if (plan) {
       // The history importer counts every error itself and throws only FATAL_CODES.
       try {
-        await history.importPatient(patientId, `Patient/${mapping.fhirId}`, plan);
+        await history.importPatient(patientId, `Patient/${mapping.fhirId}`, plan, { registeredBefore });
       } catch (error) {
         if (error instanceof GatewayError) throw fatal(`${error.code} from the gateway: ${error.message}`);
         throw error;

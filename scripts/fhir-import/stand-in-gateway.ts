@@ -216,7 +216,45 @@ export class StandInGateway {
       (mutation: string) =>
       ({ input }: { input: Record<string, unknown> }, context: Context) =>
         this.createRecord(mutation, input, context);
+    const recordsOf = (mutation: string, patientId: string) =>
+      [...(this.records.get(mutation)?.values() ?? [])].filter(
+        (record) => record.input.patientId === patientId,
+      );
+    const page = <T>(nodes: T[]) => ({
+      pageInfo: { hasNextPage: false, hasPreviousPage: false, endCursor: null, startCursor: null },
+      totalCount: nodes.length,
+      edges: nodes.map((node) => ({ cursor: '', node })),
+    });
+    const withSourceId = (record: { id: string; input: Record<string, unknown> }) => ({
+      id: record.id,
+      sourceId: record.input.sourceId,
+    });
     return {
+      // Only the fields the importer reads back: the ids and sourceIds of a patient's records.
+      patient: ({ id }: { id: string }, context: Context) => {
+        this.operations.push('patient');
+        this.authenticate(context);
+        if (!this.patients.some((patient) => patient.id === id)) return null;
+        return {
+          id,
+          encounters: () =>
+            page(
+              [...recordsOf('openEncounter', id), ...recordsOf('recordPastAdmission', id)].map(withSourceId),
+            ),
+          problems: () => recordsOf('addProblem', id).map(withSourceId),
+          allergies: () => recordsOf('recordAllergy', id).map(withSourceId),
+          prescriptions: () => recordsOf('issuePrescription', id).map(withSourceId),
+          vitalSigns: () => page(recordsOf('recordVitalSigns', id).map((record) => ({ panelId: record.id }))),
+        };
+      },
+      vitalSignsPanel: ({ id }: { id: string }, context: Context) => {
+        this.operations.push('vitalSignsPanel');
+        this.authenticate(context);
+        const panel = [...(this.records.get('recordVitalSigns')?.values() ?? [])].find(
+          (record) => record.id === id,
+        );
+        return panel ? withSourceId(panel) : null;
+      },
       openEncounter: create('openEncounter'),
       recordPastAdmission: create('recordPastAdmission'),
       addProblem: create('addProblem'),
