@@ -14,6 +14,12 @@ const ERNESTO_FILE = fileURLToPath(
     import.meta.url,
   ),
 );
+const MARQUIS_FILE = fileURLToPath(
+  new URL(
+    '../fhir-import/history-fixtures/Marquis364_Gleichner915_2b1f67b4-0f8f-36e2-9eee-b6655efdfc0a.json',
+    import.meta.url,
+  ),
+);
 const ERNESTO_ID = 'f328481a-382e-8e88-7b88-6b49d8ca2b11';
 const STAY_SOURCE_ID = 'synthea:Encounter/0c22559c-8736-0a19-cc3a-a6b809323f47';
 
@@ -139,4 +145,33 @@ test('imports the clinical history once and links it to its encounters', async (
       (edge) => edge.node.encounterId && encounterIds.has(edge.node.encounterId),
     ),
   );
+});
+
+test('imports prescriptions without rejections', async () => {
+  const tenant = await system.identity.createTenant();
+  const importUser = await ensureImportUser({
+    gatewayUrl: system.gatewayUrl,
+    tenantSlug: tenant.slug,
+    email: tenant.adminEmail,
+    password: tenant.adminPassword,
+  });
+  const lines: string[] = [];
+
+  const summary = await importFhir({
+    gatewayUrl: system.gatewayUrl,
+    tenantSlug: tenant.slug,
+    email: importUser.email,
+    password: importUser.password,
+    paths: [MARQUIS_FILE],
+    log: (line) => lines.push(line),
+  });
+
+  const failures = lines.filter((line) => line.startsWith('failed')).join('\n');
+  for (const key of COUNT_KEYS) assert.equal(summary.resources[key]?.failed, 0, `${key}: ${failures}`);
+  const prescriptions = summary.resources.MedicationRequest;
+  assert.ok((prescriptions?.created ?? 0) > 0);
+  const rejected = Object.keys(prescriptions?.skippedReasons ?? {}).filter((reason) =>
+    reason.startsWith('rejected by the API'),
+  );
+  assert.deepEqual(rejected, [], lines.filter((line) => line.includes('MedicationRequest/')).join('\n'));
 });
