@@ -87,12 +87,17 @@ const REFRESH = `mutation ImportRefreshSession($refreshToken: String!) { refresh
 // an unexpected resolver error, such as a dropped database connection, as
 // INTERNAL_SERVER_ERROR, so that code is retried too.
 const RETRYABLE_CODES = new Set(['NETWORK_ERROR', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR', 'HTTP_429']);
+/** Waits for a rate-limit window per request before its attempts count again: about an hour at 60 s windows. */
+const MAX_RATE_LIMIT_WAITS = 60;
+/** Rate-limit waits between two log lines, as many concurrent requests meet the limit together. */
+const RATE_LIMIT_NOTICE_EVERY = 50;
 // A token this close to its expiry is renewed before it is sent.
 const EXPIRY_MARGIN_MS = 10_000;
 
 export class GatewayClient {
   private session: Session | undefined;
   private renewal: Promise<void> | undefined;
+  private rateLimitNotices = 0;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
   private readonly maxRetryDelayMs: number;
@@ -208,13 +213,29 @@ export class GatewayClient {
     onRetry?: () => void,
     partial = false,
   ): Promise<T> {
+    let rateLimitWaits = 0;
     for (let attempt = 1; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
         return await this.post<T>(query, variables, token, (ms) => (retryAfterMs = ms), partial);
       } catch (error) {
-        if (!(error instanceof GatewayError) || !isRetryable(error) || attempt >= this.maxAttempts)
-          throw error;
+        if (!(error instanceof GatewayError) || !isRetryable(error)) throw error;
+        // The gateway rejects a rate-limited request before running it, so
+        // waiting out the window costs no attempt; a long import meets the
+        // per-user limit once a window.
+        if (isRateLimited(error) && retryAfterMs !== undefined && rateLimitWaits < MAX_RATE_LIMIT_WAITS) {
+          rateLimitWaits++;
+          attempt--;
+          this.rateLimitNotices++;
+          if (this.rateLimitNotices % RATE_LIMIT_NOTICE_EVERY === 1) {
+            this.log(
+              `${error.code}: ${error.message}; waiting ${retryAfterMs} ms (notice ${this.rateLimitNotices})`,
+            );
+          }
+          await sleep(Math.min(retryAfterMs + Math.random() * 250, 60_000));
+          continue;
+        }
+        if (attempt >= this.maxAttempts) throw error;
         const backoff =
           Math.random() * Math.min(this.maxRetryDelayMs, this.retryBaseDelayMs * 2 ** (attempt - 1));
         const delay = Math.min(Math.max(backoff, retryAfterMs ?? 0), 60_000);
@@ -287,6 +308,10 @@ function codeForStatus(status: number): string | undefined {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 429 || status >= 500) return `HTTP_${status}`;
   return undefined;
+}
+
+function isRateLimited(error: GatewayError): boolean {
+  return error.code === 'RATE_LIMITED' || error.code === 'HTTP_429';
 }
 
 function isRetryable(error: GatewayError): boolean {

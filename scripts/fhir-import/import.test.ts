@@ -114,6 +114,14 @@ test('retries HTTP 5xx answers with back-off', async () => {
   assert.equal(log.filter((line) => /^HTTP_503: .*retry \d\/4/.test(line)).length, 3);
 });
 
+test('waits out rate limits without spending attempts', async () => {
+  gateway.failNext = { count: 3, status: 429 };
+  const summary = await importFhir(options({ paths: [ADAN_FILE], maxAttempts: 2 }));
+  assert.equal(summary.created, 1);
+  assert.equal(summary.failed, 0);
+  assert.equal(log.filter((line) => line.startsWith('RATE_LIMITED: ')).length, 1);
+});
+
 test('counts a patient whose registration keeps failing as failed and goes on', async () => {
   let attempts = 0;
   gateway.beforeRegister = (input) => {

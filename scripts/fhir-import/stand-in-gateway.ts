@@ -67,7 +67,7 @@ export class StandInGateway {
   requests = 0;
   /** Lifetime of the access tokens issued from now on. */
   accessTokenTtlMs = 15 * 60_000;
-  /** Number of requests still to be rejected with this HTTP status before serving normally. */
+  /** Number of requests still to be rejected with this HTTP status before serving normally; 429 comes with Retry-After: 1. */
   failNext: { count: number; status: number } = { count: 0, status: 503 };
   /** When true, registerPatient fails with FORBIDDEN. */
   forbidRegistration = false;
@@ -92,8 +92,8 @@ export class StandInGateway {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         void this.handle(request.headers.authorization, Buffer.concat(chunks).toString('utf8')).then(
-          ({ status, body }) => {
-            response.writeHead(status, { 'content-type': 'application/json' });
+          ({ status, body, headers }) => {
+            response.writeHead(status, { 'content-type': 'application/json', ...headers });
             response.end(body);
           },
         );
@@ -141,10 +141,16 @@ export class StandInGateway {
   private async handle(
     authorization: string | undefined,
     body: string,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; headers?: Record<string, string> }> {
     this.requests++;
     if (this.failNext.count > 0) {
       this.failNext.count--;
+      if (this.failNext.status === 429) {
+        const errors = [
+          { message: 'Too many requests for this user.', extensions: { code: 'RATE_LIMITED' } },
+        ];
+        return { status: 429, body: JSON.stringify({ errors }), headers: { 'retry-after': '1' } };
+      }
       return { status: this.failNext.status, body: 'upstream unavailable' };
     }
     const { query, variables } = JSON.parse(body) as { query: string; variables?: Record<string, unknown> };
