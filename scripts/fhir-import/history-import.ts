@@ -326,9 +326,15 @@ export class HistoryImporter {
       const encounterId = imported?.encounters.get(sourceId);
       // NOTE: a panel imported before counts all its Observations as already
       // imported, including a value the API rejected in that earlier run.
-      if (encounterId !== undefined) await job.settle({ status: 'existing', id: encounterId });
-      else if (imported?.sourceIds.has(sourceId)) await job.settle({ status: 'existing', id: '' });
-      else jobs.push(job);
+      if (encounterId !== undefined) {
+        await job.settle({ status: 'existing', id: encounterId });
+      } else if (imported?.sourceIds.has(sourceId)) {
+        // NOTE: a panel imported before counts all its Observations as already
+        // imported, including a value the API rejected in that earlier run.
+        await job.settle({ status: 'existing', id: '' });
+      } else {
+        jobs.push(job);
+      }
     }
     const batches: CreateJob[][] = [];
     for (let index = 0; index < jobs.length; index += this.options.batchSize) {
