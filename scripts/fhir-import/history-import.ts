@@ -324,8 +324,6 @@ export class HistoryImporter {
     for (const job of all) {
       const sourceId = String(job.input.sourceId);
       const encounterId = imported?.encounters.get(sourceId);
-      // NOTE: a panel imported before counts all its Observations as already
-      // imported, including a value the API rejected in that earlier run.
       if (encounterId !== undefined) {
         await job.settle({ status: 'existing', id: encounterId });
       } else if (imported?.sourceIds.has(sourceId)) {
