@@ -82,6 +82,8 @@ export function encounterResolvers(orm: MikroORM) {
         args: { id: string; input: UpdateEncounterInput },
         context: SubgraphContext,
       ) => {
+        // The permission is checked before the input, so a caller without it learns nothing from errors.
+        tenantWith(context, ENCOUNTER_WRITE);
         assertId(args.id, 'id', 'encounter');
         return write(context, ENCOUNTER_WRITE, (em, tenantId) =>
           updateEncounter(em, tenantId, args.id, args.input, new Date(), context),
@@ -105,6 +107,7 @@ export function encounterResolvers(orm: MikroORM) {
         args: { encounterId: string; input: DiagnosisInput },
         context: SubgraphContext,
       ) => {
+        tenantWith(context, ENCOUNTER_WRITE);
         const errors = new InputErrors();
         const [draft] = validateDiagnoses(errors, [args.input], 'input');
         errors.throwIfAny();
@@ -124,6 +127,7 @@ export function encounterResolvers(orm: MikroORM) {
       },
 
       removeDiagnosis: (_: unknown, args: { id: string; reason: string }, context: SubgraphContext) => {
+        tenantWith(context, ENCOUNTER_WRITE);
         assertId(args.id, 'id', 'diagnosis');
         return write(context, ENCOUNTER_WRITE, (em, tenantId) =>
           removeDiagnosis(em, tenantId, args.id, args.reason, new Date(), actorOf(context)),
@@ -209,6 +213,7 @@ export function encounterResolvers(orm: MikroORM) {
     target: 'IN_PROGRESS' | 'CLOSED' | 'CANCELLED' | 'ENTERED_IN_ERROR',
     options: { reason?: string; endedAt?: Date | null },
   ) {
+    tenantWith(context, ENCOUNTER_WRITE);
     assertId(id, 'id', 'encounter');
     return write(context, ENCOUNTER_WRITE, (em, tenantId) =>
       changeEncounterStatus(em, tenantId, id, target, options, new Date(), context),

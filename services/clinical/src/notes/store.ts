@@ -71,12 +71,12 @@ export async function createNote(
   actor: Actor,
   permit: KindPermission,
 ): Promise<Note> {
+  permit(input.kind);
   const errors = new InputErrors();
   if (!NOTE_KINDS.includes(input.kind)) errors.add('input.kind', `must be one of ${NOTE_KINDS.join(', ')}`);
   const content = validateContent(errors, input.kind, input.content, 'input.content');
   errors.throwIfAny();
   assertId(input.encounterId, 'input.encounterId', 'encounter');
-  permit(input.kind);
 
   const encounter = await em.findOne(Encounter, { id: input.encounterId });
   if (!encounter) throw HmsError.notFound('Encounter', input.encounterId);

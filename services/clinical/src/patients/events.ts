@@ -121,10 +121,12 @@ export async function auditReads(
     (read) => !audited.has(read.id),
   );
   if (unread.length === 0) return;
-  if (!(await readAuditEnabled(em))) return;
 
-  // Marked before the insert, so a concurrent resolver of the same request does not record them again.
+  // Marked before any await, so a concurrent batch of the same request (open encounters and the
+  // encounter list of one patient, say) neither records them again nor reads the setting again, which
+  // keeps the statement count of a request independent of the batches' timing.
   for (const read of unread) audited.add(read.id);
+  if (!(await readAuditEnabled(em))) return;
   await publisher.recordAudits(
     em,
     context,
