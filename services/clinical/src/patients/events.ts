@@ -98,10 +98,11 @@ export async function auditPatientReads(
   const audited = memoize(context, 'auditedPatientReads', () => new Set<string>());
   const unread = [...new Set(patientIds)].filter((id) => !audited.has(id));
   if (unread.length === 0) return;
-  if (!(await readAuditEnabled(em))) return;
 
-  // Marked before the insert, so a concurrent resolver of the same request does not record them again.
+  // Marked before the first await, so a concurrent resolver of the same request (a record field
+  // loading while the patient loads) does not record them again.
   for (const id of unread) audited.add(id);
+  if (!(await readAuditEnabled(em))) return;
   await publisher.recordAudits(
     em,
     context,
