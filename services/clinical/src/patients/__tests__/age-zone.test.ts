@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { newId } from '@hms/service-kit';
 import { startHarness, type ClinicalHarness } from '../../testing/harness.js';
-import { adultInput, REGISTER_PATIENT } from '../../testing/fixtures.js';
+import { adultInput } from '../../testing/fixtures.js';
 
 const AGE_FIELDS = 'isMinor ageOfMajority age { years months days totalMonths totalDays display }';
 
