@@ -103,7 +103,7 @@ export const ISSUE_PRESCRIPTION = `
   }
 `;
 
-/** A valid prescription of amoxicillin 500 mg three times a day for 7 days. */
+/** Builds a valid prescription of amoxicillin 500 mg three times a day for 7 days. */
 export function amoxicillinInput(patientId: string, overrides: Record<string, unknown> = {}) {
   return {
     patientId,
