@@ -177,6 +177,52 @@ describe('patient record events and audit records', () => {
     }
   });
 
+  test('other transitions write their events', async () => {
+    const tenantId = newId();
+    const token = await harness.token(tenantId, DOCTOR_PERMISSIONS);
+    const first = await createRecords(harness, token);
+    const second = await createRecords(harness, token);
+    await harness.graphql(
+      'mutation ($id: ID!) { resolveProblem(id: $id) { id } }',
+      { id: first.problem },
+      token,
+    );
+    const written = (await outboxOf(tenantId)).length;
+
+    await harness.graphql(
+      'mutation ($id: ID!) { recordProblemRecurrence(id: $id) { id } }',
+      { id: first.problem },
+      token,
+    );
+    await harness.graphql(
+      'mutation ($id: ID!) { completePrescription(id: $id) { id } }',
+      { id: first.prescription },
+      token,
+    );
+    await harness.graphql(
+      'mutation ($id: ID!) { cancelPrescription(id: $id, reason: "Duplicate order") { id } }',
+      { id: second.prescription },
+      token,
+    );
+
+    const rows = await outboxOf(tenantId, written);
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      [
+        'clinical.problem.recurred',
+        'audit.record',
+        'clinical.prescription.completed',
+        'audit.record',
+        'clinical.prescription.cancelled',
+        'audit.record',
+      ],
+    );
+    assert.deepEqual(
+      rows.filter((row) => row.type === 'audit.record').map((row) => auditOf(row)?.action),
+      ['problem.recur', 'prescription.completed', 'prescription.cancelled'],
+    );
+  });
+
   test('rejected write leaves no outbox rows', async () => {
     const tenantId = newId();
     const token = await harness.token(tenantId, DOCTOR_PERMISSIONS);
