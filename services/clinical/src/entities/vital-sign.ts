@@ -45,8 +45,8 @@ export const VitalSignPanel = defineEntity({
 export type VitalSignPanel = InferEntity<typeof VitalSignPanel>;
 
 /**
- * One measurement of a panel. `value` is in the kind's canonical unit, `originalValue` and
- * `originalUnit` are what was entered; a body mass index is computed and names the height it used.
+ * One measurement of a panel. `value` is in the kind's canonical unit, and `originalValue` and
+ * `originalUnit` are what was entered. A body mass index is computed and names the height it used.
  */
 export const VitalSign = defineEntity({
   name: 'VitalSign',

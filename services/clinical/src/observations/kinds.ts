@@ -154,9 +154,6 @@ export const OXYGEN_SATURATION_CODES: Record<string, string> = {
   '2708-6': 'Oxygen saturation in Arterial blood',
 };
 
-/** The blood pressure panel the systolic and diastolic components belong to. */
-export const BLOOD_PRESSURE_PANEL_CODE = '85354-9';
-
 /** Maps every LOINC code of a vital sign to its kind, for filters by code. */
 export const KIND_BY_CODE: Record<string, VitalSignKind> = {
   ...Object.fromEntries(Object.values(KIND_SPECS).map((spec) => [spec.code, spec.kind])),

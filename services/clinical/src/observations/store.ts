@@ -29,8 +29,8 @@ const FIELD_OF_KIND: Partial<Record<VitalSignKind, string>> = {
 };
 
 /**
- * How old the latest height may be for the body mass index of a patient under the age of majority:
- * children grow, so an older height would give a wrong index. Adults' latest height is used at any age.
+ * Maximum age of the earlier height used for the body mass index of a patient under the age of
+ * majority, because children grow and an older height gives a wrong index. Adults have no limit.
  */
 const CHILD_HEIGHT_MAX_AGE_MS = 31 * 86_400_000;
 
@@ -86,8 +86,8 @@ export async function recordVitalSigns(
     recordedAt: now,
     recordedBy: recorderId,
   });
-  // The panel is inserted first: the ORM knows no relation between the two tables, so it would not
-  // order the inserts for the foreign key by itself.
+  // The panel is inserted first because the entities declare no relation between the two tables, so
+  // the ORM would not order the inserts for the foreign key by itself.
   await flushSourced(em, 'vital signs panel');
   const rows = measurements
     .sort((a, b) => VITAL_SIGN_KINDS.indexOf(a.kind) - VITAL_SIGN_KINDS.indexOf(b.kind))

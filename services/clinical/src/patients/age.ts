@@ -3,7 +3,7 @@
  * correctly). A person's age changes at midnight of the tenant's time zone, so "today" is the calendar
  * date in that zone (localDateOf), never the UTC date.
  *
- * Anniversaries that do not exist are completed on the first day of the next month: someone born on
+ * An anniversary that does not exist falls on the first day of the next month. Someone born on
  * 29 February turns a year older on 1 March in common years, and someone born on 31 January is one
  * month old on 1 March. The years of ageBetween therefore always equal ageInYears, so a patient's age
  * and isMinor never disagree.

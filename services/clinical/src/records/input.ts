@@ -22,20 +22,20 @@ const CONTROL_CHARACTERS = /[\p{Cc}]/u;
 const CONTROL_CHARACTERS_BUT_LINES = /[^\P{Cc}\n\r\t]/u;
 
 /** Throws BAD_USER_INPUT when `id` is not a UUID, before it reaches PostgreSQL as a type error. */
-export function assertUuid(id: string, field: string, what: string): void {
-  if (!isUuid(id)) throw HmsError.badUserInput([{ field, message: `must be ${what} id (a UUID)` }]);
+export function assertUuid(id: string, field: string, entityName: string): void {
+  if (!isUuid(id)) throw HmsError.badUserInput([{ field, message: `must be ${entityName} id (a UUID)` }]);
 }
 
 /** Checks an optional id argument; returns it, or null when left out. */
 export function checkOptionalUuid(
   value: string | null | undefined,
   field: string,
-  what: string,
+  entityName: string,
   errors: InputErrors,
 ): string | null {
   if (value === null || value === undefined) return null;
   if (!isUuid(value)) {
-    errors.add(field, `must be ${what} id (a UUID)`);
+    errors.add(field, `must be ${entityName} id (a UUID)`);
     return null;
   }
   return value;
@@ -163,9 +163,4 @@ export function nameKeyOf(name: string): string {
   return foldText(name)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
-}
-
-/** Throws the collected errors, if any; a shorthand for the end of each validation. */
-export function throwIfInvalid(errors: InputErrors): void {
-  errors.throwIfAny();
 }

@@ -12,10 +12,10 @@ import { auditPatientReads } from '../patients/events.js';
 const MAX_BATCH = 500;
 
 /**
- * Returns the request's loader named `name` for a per-patient field. All loads of one request
- * and one tick are read in one tenant transaction by `batch`, which returns each patient's value; the
- * patients whose records were read get READ audit records in the same transaction. The loader lives
- * in the request's memo, so batches never mix requests or tenants.
+ * Returns the request's loader named `name` for a per-patient field. `batch` reads the values of all
+ * patients loaded in one tick, in one tenant transaction. The patients whose records it read get READ
+ * audit records in the same transaction. The loader lives in the request's memo, so batches never
+ * mix requests or tenants.
  */
 export function patientFieldLoader<T>(
   orm: MikroORM,

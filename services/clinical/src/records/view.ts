@@ -28,7 +28,7 @@ export function conceptView(
   };
 }
 
-/** A reference to a user of the identity subgraph, which resolves its fields. */
+/** Builds a reference to a user of the identity subgraph, which resolves its other fields. */
 export function userReference(id: string): { __typename: 'User'; id: string } {
   return { __typename: 'User', id };
 }

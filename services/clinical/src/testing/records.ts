@@ -103,7 +103,7 @@ export const ISSUE_PRESCRIPTION = `
   }
 `;
 
-/** A valid prescription of amoxicillin 500 mg three times a day for 7 days. */
+/** Builds a valid prescription of amoxicillin 500 mg three times a day for 7 days. */
 export function amoxicillinInput(patientId: string, overrides: Record<string, unknown> = {}) {
   return {
     patientId,
@@ -136,4 +136,68 @@ export async function registerPatient(
 /** Returns an instant `minutes` minutes before now, as the DateTime scalar sends it. */
 export function minutesAgo(minutes: number): string {
   return new Date(Date.now() - minutes * 60_000).toISOString();
+}
+
+/** Ids of a patient and of one record of each type. */
+export interface RecordIds {
+  patient: string;
+  panel: string;
+  allergy: string;
+  problem: string;
+  prescription: string;
+}
+
+/** Creates one record of each type for a new patient of the token's tenant. */
+export async function createRecords(
+  harness: ClinicalHarness,
+  token: string,
+  sourceId?: string,
+): Promise<RecordIds> {
+  const patient = await registerPatient(harness, token);
+  const source = (kind: string) => (sourceId ? `${sourceId}/${kind}` : undefined);
+  const panel = await harness.graphql<{ recordVitalSigns: { id: string } }>(
+    RECORD_VITALS,
+    {
+      input: {
+        patientId: patient,
+        effectiveAt: minutesAgo(5),
+        sourceId: source('panel'),
+        heartRate: { value: 70, unit: '/min' },
+        bodyWeight: { value: 70, unit: 'kg' },
+      },
+    },
+    token,
+  );
+  const allergy = await harness.graphql<{ recordAllergy: { id: string } }>(
+    RECORD_ALLERGY,
+    {
+      input: {
+        patientId: patient,
+        sourceId: source('allergy'),
+        category: 'FOOD',
+        substance: { display: 'Peanuts' },
+      },
+    },
+    token,
+  );
+  const problem = await harness.graphql<{ addProblem: { id: string } }>(
+    ADD_PROBLEM,
+    { input: { patientId: patient, sourceId: source('problem'), condition: { display: 'Asthma' } } },
+    token,
+  );
+  const prescription = await harness.graphql<{ issuePrescription: { id: string } }>(
+    ISSUE_PRESCRIPTION,
+    { input: amoxicillinInput(patient, { sourceId: source('prescription') }) },
+    token,
+  );
+  for (const body of [panel.body, allergy.body, problem.body, prescription.body]) {
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+  }
+  return {
+    patient,
+    panel: panel.body.data!.recordVitalSigns.id,
+    allergy: allergy.body.data!.recordAllergy.id,
+    problem: problem.body.data!.addProblem.id,
+    prescription: prescription.body.data!.issuePrescription.id,
+  };
 }

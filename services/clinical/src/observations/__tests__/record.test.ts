@@ -177,6 +177,24 @@ describe('recordVitalSigns', () => {
     assert.equal(measurementOf(body, 'BODY_MASS_INDEX'), undefined);
   });
 
+  test('child bmi ignores an old height', async () => {
+    const child = await registerPatient(harness, token, {
+      birthDate: birthDateForAge(6),
+      guardians: [{ name: { given: ['Mary'], family: 'Lovelace' }, relationship: 'MOTHER' }],
+    });
+    const recordFor = (effectiveAt: string, input: Record<string, unknown>) =>
+      harness.graphql<Recorded>(RECORD_VITALS, { input: { patientId: child, effectiveAt, ...input } }, token);
+    await recordFor(minutesAgo(60 * 24 * 60), { bodyHeight: { value: 110, unit: 'cm' } });
+
+    const { body: stale } = await recordFor(minutesAgo(10), { bodyWeight: { value: 20, unit: 'kg' } });
+    await recordFor(minutesAgo(60 * 24 * 10), { bodyHeight: { value: 115, unit: 'cm' } });
+    const { body: recent } = await recordFor(minutesAgo(5), { bodyWeight: { value: 20, unit: 'kg' } });
+
+    assert.equal(measurementOf(stale, 'BODY_MASS_INDEX'), undefined);
+    assert.equal(measurementOf(recent, 'BODY_MASS_INDEX')?.value, 15.12);
+    assert.equal(measurementOf(recent, 'BODY_MASS_INDEX')?.bmiHeightSource, 'LATEST_HEIGHT');
+  });
+
   test('implausible bmi rejected', async () => {
     const { body } = await record({
       bodyHeight: { value: 50, unit: 'cm' },
