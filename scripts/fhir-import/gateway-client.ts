@@ -221,7 +221,7 @@ export class GatewayClient {
       } catch (error) {
         if (!(error instanceof GatewayError) || !isRetryable(error)) throw error;
         // The gateway rejects a rate-limited request before running it, so
-        // waiting out the window costs no attempt; a long import meets the
+        // waiting out the window costs no attempt. A long import meets the
         // per-user limit once a window.
         if (isRateLimited(error) && retryAfterMs !== undefined && rateLimitWaits < MAX_RATE_LIMIT_WAITS) {
           rateLimitWaits++;

@@ -248,23 +248,27 @@ export class HistoryImporter {
     this.skip('Observation', NOT_A_VITAL_SIGN, plan.notVitalSigns);
   }
 
-  /** A past stay, sent again after adding beds to the import ward when none was free for the whole stay. */
+  /**
+   * Builds the job of a past stay. When no bed of the import ward is free
+   * over the whole stay, it adds beds and sends the stay again, and when a
+   * concurrent stay took the bed it picked, it sends the stay again as it is.
+   */
   private stayJob(input: Record<string, unknown>, settle: (outcome: Outcome) => Promise<void>): CreateJob {
     const job: CreateJob = {
       mutation: 'recordPastAdmission',
       input,
       settle: async (first) => {
         let outcome = first;
-        for (
-          let attempt = 0;
-          outcome.status === 'rejected' && isNoFreeBed(outcome.error) && attempt < 5;
-          attempt++
-        ) {
-          try {
-            await this.addBeds(await this.importWard());
-          } catch (error) {
-            outcome = rejected(error);
-            break;
+        for (let attempt = 0; outcome.status === 'rejected' && attempt < 5; attempt++) {
+          const reason = bedConflictReason(outcome.error);
+          if (reason === undefined) break;
+          if (reason === 'NO_FREE_BED') {
+            try {
+              await this.addBeds(await this.importWard());
+            } catch (error) {
+              outcome = rejected(error);
+              break;
+            }
           }
           outcome = await this.sendOne(job);
         }
@@ -595,18 +599,23 @@ function observationCount(panel: PlannedVitals): number {
   return Object.values(panel.observationIds).flat().length;
 }
 
-/** Whether the API rejected the record itself, so that sending it again would fail the same way. */
+/** Tells whether the API rejected the record itself, so that sending it again would fail the same way. */
 function isRejection(error: GatewayError): boolean {
   return error.code === 'BAD_USER_INPUT' || error.code === 'CONFLICT' || error.code === 'NOT_FOUND';
 }
 
-// NOTE: the clinical subgraph reports a ward without a bed free over a past
-// stay as a CONFLICT whose message names the bed; this test follows that text.
-function isNoFreeBed(error: GatewayError): boolean {
-  return error.code === 'CONFLICT' && /\bbed\b/i.test(error.message);
+/**
+ * Returns `extensions.reason` of the CONFLICTs of recordPastAdmission about
+ * beds: NO_FREE_BED when no bed of the ward is free over the whole stay, and
+ * BED_OCCUPIED when a concurrent stay took the bed first.
+ */
+function bedConflictReason(error: GatewayError): 'NO_FREE_BED' | 'BED_OCCUPIED' | undefined {
+  const reason = error.extensions?.reason;
+  if (error.code !== 'CONFLICT') return undefined;
+  return reason === 'NO_FREE_BED' || reason === 'BED_OCCUPIED' ? reason : undefined;
 }
 
-/** The `{ field, message }` entries of a BAD_USER_INPUT error, as the service kit's InputErrors sends them. */
+/** Returns the `{ field, message }` entries of a BAD_USER_INPUT error, as the service kit's InputErrors sends them. */
 function fieldErrors(error: GatewayError): { field: string; message: string }[] {
   if (!Array.isArray(error.fields)) return [];
   return error.fields.map((entry: unknown) => ({
@@ -615,7 +624,7 @@ function fieldErrors(error: GatewayError): { field: string; message: string }[] 
   }));
 }
 
-/** The vital sign fields a BAD_USER_INPUT error names, such as `heartRate` for `heartRate.value`. */
+/** Returns the vital sign fields a BAD_USER_INPUT error names, such as `heartRate` for `input.heartRate.value`. */
 function rejectedVitalFields(error: GatewayError): VitalSignField[] {
   if (error.code !== 'BAD_USER_INPUT') return [];
   return fieldErrors(error)

@@ -7,8 +7,9 @@ import { GatewayClient, GatewayError } from './gateway-client.js';
 
 export const IMPORT_ROLE = 'fhir_import';
 /**
- * What the importer does: register patients, record encounters, stays and
- * records, keep the import ward, and read the records of an earlier run.
+ * Permissions the importer uses to register patients, record encounters,
+ * stays and records, keep the import ward, and read the records of an
+ * earlier run.
  */
 export const IMPORT_PERMISSIONS = [
   'patient:read',

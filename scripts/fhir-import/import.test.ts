@@ -413,8 +413,8 @@ test('adds beds to the import ward when no bed is free for a stay', async () => 
   gateway.beforeCreate = (mutation) => {
     if (mutation !== 'recordPastAdmission' || rejected) return;
     rejected = true;
-    throw new GraphQLError('No bed of the ward is free over the whole stay.', {
-      extensions: { code: 'CONFLICT' },
+    throw new GraphQLError('Ward IMPORTED has no bed free over the whole stay; add a bed or name one.', {
+      extensions: { code: 'CONFLICT', reason: 'NO_FREE_BED' },
     });
   };
   const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
@@ -441,4 +441,19 @@ test('counts the history of a patient left out as skipped', async () => {
   } finally {
     await rm(folder, { recursive: true });
   }
+});
+
+test('sends a stay again when a concurrent stay took its bed', async () => {
+  let rejected = false;
+  gateway.beforeCreate = (mutation) => {
+    if (mutation !== 'recordPastAdmission' || rejected) return;
+    rejected = true;
+    throw new GraphQLError('The bed is occupied during that time by another stay.', {
+      extensions: { code: 'CONFLICT', reason: 'BED_OCCUPIED' },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.Encounter?.created, 22);
+  assert.equal(gateway.operations.filter((operation) => operation === 'addBeds').length, 0);
+  assert.equal(gateway.operations.filter((operation) => operation === 'recordPastAdmission').length, 2);
 });
