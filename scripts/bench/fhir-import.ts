@@ -1,7 +1,8 @@
-// Measures the FHIR import of a Synthea population with its clinical history:
-// starts identity, clinical and the gateway in this process on free loopback
-// ports against the test database (HMS_TEST_DATABASE), creates a tenant, runs
-// the importer on the bundles twice and prints the time and counts of each run.
+// Measures the FHIR import of a Synthea population with its clinical history.
+// It starts identity, clinical and the gateway in this process on free
+// loopback ports against the test database (HMS_TEST_DATABASE) and creates a
+// tenant. Then it runs the importer on the bundles twice and prints the time
+// and counts of each run.
 //
 // Usage: HMS_TEST_DATABASE=hms_test npx tsx scripts/bench/fhir-import.ts
 //          [--concurrency 4] [--request-concurrency 4] [--once] FHIR_DIR

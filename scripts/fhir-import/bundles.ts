@@ -50,10 +50,10 @@ const KEPT_TYPES = new Set<unknown>([...HISTORY_RESOURCE_TYPES, 'Medication']);
 
 /**
  * Yields the Patient resources of each file in turn: from a Bundle's entries,
- * or a file that is a Patient. A Synthea bundle holds one patient, so its
- * clinical resources go with that patient; a bundle of several patients
- * yields them without clinical resources, as nothing tells which is whose
- * without resolving every reference.
+ * or a file that is a Patient. A Synthea bundle contains one patient, so its
+ * clinical resources go with that patient. A bundle of several patients
+ * yields them without clinical resources, because telling which resource
+ * belongs to whom would need every reference resolved.
  */
 export async function* readPatients(files: string[]): AsyncGenerator<BundleItem> {
   for (const file of files) {

@@ -379,7 +379,7 @@ test('counts a rejected create without losing the rest of its batch', async () =
   assert.equal(gateway.records.get('recordAllergy')?.size, 7);
 });
 
-test('drops a vital sign the API rejects and records the rest of the panel', async () => {
+test('vitals panel drops a rejected value', async () => {
   let rejections = 0;
   gateway.beforeCreate = (mutation, input) => {
     if (mutation !== 'recordVitalSigns' || input.heartRate === undefined) return;
@@ -408,7 +408,7 @@ test('drops a vital sign the API rejects and records the rest of the panel', asy
   );
 });
 
-test('adds beds to the import ward when no bed is free for a stay', async () => {
+test('import ward grows when full', async () => {
   let rejected = false;
   gateway.beforeCreate = (mutation) => {
     if (mutation !== 'recordPastAdmission' || rejected) return;

@@ -1,8 +1,8 @@
 // An in-memory stand-in for the HMS gateway, for the importer's tests only.
 // It serves login, refreshSession, patientByIdentifier, registerPatient, the
-// wards and the creates of the clinical history on the API schema of the
-// committed supergraph through graphql-js, so a query that does not match the
-// contract fails here as it would at the real gateway. It does not model
+// wards, and the creates and read-backs of the clinical history. It runs them
+// on the API schema of the committed supergraph through graphql-js, so a query
+// that does not match the contract fails here as it would at the real gateway. It does not model
 // tenants beyond one slug, roles, or the clinical service's validation beyond
 // the sourceId CONFLICT; the end-to-end tests run the real services.
 import { createServer, type Server } from 'node:http';
