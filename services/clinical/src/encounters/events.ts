@@ -12,7 +12,7 @@ export interface Change<Desc extends PayloadSchema> {
   subject: { type: string; id: string };
   payloadSchema: Desc;
   payload: DomainEvent<Desc>['payload'];
-  /** Orders the events of one aggregate; the subject id unless given. */
+  /** Orders the events of one aggregate. It is the subject id unless given. */
   key?: string;
   audit: {
     /** Dotted action, such as `encounter.close`. */
@@ -21,7 +21,7 @@ export interface Change<Desc extends PayloadSchema> {
     patientId?: string;
     /** Names of the changed fields, never their values. */
     changedFields?: readonly string[];
-    /** Free-text reason without personal or health data; never the user's text. */
+    /** Free-text reason without personal or health data. Never the user's text. */
     reason?: string;
   };
 }

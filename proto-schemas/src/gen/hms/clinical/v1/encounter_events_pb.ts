@@ -47,7 +47,7 @@ export type EncounterChanged = Message<"hms.clinical.v1.EncounterChanged"> & {
   status: string;
 
   /**
-   * The status before the change; empty for "opened".
+   * The status before the change. Empty for "opened".
    *
    * @generated from field: string previous_status = 5;
    */
@@ -116,7 +116,7 @@ export type AdmissionChanged = Message<"hms.clinical.v1.AdmissionChanged"> & {
   patientId: string;
 
   /**
-   * The ward and bed after the change; bed_id is empty for a past stay recorded without a bed.
+   * The ward and bed after the change. The bed_id is empty for a past stay recorded without a bed.
    *
    * @generated from field: string ward_id = 3;
    */
@@ -128,7 +128,7 @@ export type AdmissionChanged = Message<"hms.clinical.v1.AdmissionChanged"> & {
   bedId: string;
 
   /**
-   * The ward and bed before a transfer; empty for other types.
+   * The ward and bed before a transfer. Empty for other types.
    *
    * @generated from field: string previous_ward_id = 5;
    */
