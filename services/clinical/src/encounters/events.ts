@@ -57,4 +57,26 @@ export async function recordChange<Desc extends PayloadSchema>(
   });
 }
 
+/**
+ * Writes the audit record of a write that changed nothing, such as an update sending stored values.
+ * It is still audited, because someone wrote to the record, but it publishes no event.
+ */
+export async function recordUnchangedWrite(
+  em: EntityManager,
+  origin: EventOrigin,
+  tenantId: string,
+  subject: { type: string; id: string },
+  audit: Change<PayloadSchema>['audit'],
+): Promise<void> {
+  await publisher.recordAudit(em, origin, {
+    tenantId,
+    action: audit.action,
+    operation: audit.operation,
+    entity: subject,
+    patientId: audit.patientId,
+    changedFields: [],
+    outcome: Outcome.SUCCESS,
+  });
+}
+
 export { Operation };

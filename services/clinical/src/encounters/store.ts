@@ -7,7 +7,7 @@ import { Diagnosis } from '../entities/diagnosis.js';
 import { Encounter, type EncounterStatus } from '../entities/encounter.js';
 import { Patient } from '../entities/patient.js';
 import { flushOrConflict, sourceIdConflict } from './common.js';
-import { Operation, recordChange } from './events.js';
+import { Operation, recordChange, recordUnchangedWrite } from './events.js';
 import {
   validateOpenEncounter,
   validateReason,
@@ -129,7 +129,9 @@ export async function encounterOpened(
   });
 }
 
-/** Applies updateEncounter's input and writes its event (when a field changed) and audit record. */
+/**
+ * Applies updateEncounter's input and writes its audit record, and its event when a field changed.
+ */
 export async function updateEncounter(
   em: EntityManager,
   tenantId: string,
@@ -173,6 +175,18 @@ export async function updateEncounter(
         changedFields,
       },
     });
+  } else {
+    await recordUnchangedWrite(
+      em,
+      origin,
+      tenantId,
+      { type: ENCOUNTER, id },
+      {
+        action: 'encounter.update',
+        operation: Operation.UPDATE,
+        patientId: encounter.patientId,
+      },
+    );
   }
   return encounter;
 }

@@ -17,7 +17,9 @@ export const file_hms_clinical_v1_encounter_events: GenFile = /*@__PURE__*/
 /**
  * Types "clinical.encounter.opened", "clinical.encounter.updated", "clinical.encounter.started",
  * "clinical.encounter.closed", "clinical.encounter.cancelled" and
- * "clinical.encounter.entered_in_error".
+ * "clinical.encounter.entered_in_error". A past visit documented afterwards publishes only
+ * "opened", with status CLOSED, and a stay closes with "clinical.admission.discharged" followed by
+ * "closed".
  *
  * @generated from message hms.clinical.v1.EncounterChanged
  */
@@ -100,7 +102,8 @@ export const DiagnosisChangedSchema: GenMessage<DiagnosisChanged> = /*@__PURE__*
 /**
  * Types "clinical.admission.admitted", "clinical.admission.transferred",
  * "clinical.admission.discharge_ordered", "clinical.admission.discharged" and
- * "clinical.admission.recorded" (a finished past stay documented afterwards).
+ * "clinical.admission.recorded" (a finished past stay documented afterwards, such as by an import;
+ * it changes no bed's status, so consumers that charge for current stays can skip it).
  *
  * @generated from message hms.clinical.v1.AdmissionChanged
  */
