@@ -24,7 +24,7 @@ const TABLES = [
  * every key and index starts with tenant_id.
  *
  * Two rules live in the database so that no code path can break them:
- * - a bed holds one patient at a time: bed assignments carry their period as a tstzrange, and an
+ * - a bed has one patient at a time: bed assignments carry their period as a tstzrange, and an
  *   exclusion constraint (btree_gist) rejects two overlapping periods of one bed, for current and
  *   historic stays alike;
  * - signed content is never overwritten: a trigger rejects UPDATE and DELETE of a signed note or
@@ -258,12 +258,12 @@ export class Migration20261210000000CreateEncounters extends Migration {
           references clinical.discharge_summaries (tenant_id, id)
       )`);
 
-    // Signing sets signed on a draft version, which the trigger allows; from then on the row is final.
+    // Signing sets signed on a draft version, which the trigger allows. From then on the row is final.
     this.addSql(`
       create function clinical.reject_signed_change() returns trigger language plpgsql as $$
       begin
         if old.signed then
-          raise exception 'Signed content of %.% cannot be changed or deleted; add an amendment instead.',
+          raise exception 'Signed content of %.% cannot be changed or deleted. Add an amendment instead.',
             tg_table_name, old.id using errcode = '${SIGNED_CONTENT_SQLSTATE}';
         end if;
         return case when tg_op = 'DELETE' then old else new end;

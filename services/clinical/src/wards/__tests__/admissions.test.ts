@@ -249,7 +249,7 @@ describe('wards, beds and admissions', () => {
     assert.deepEqual(errorCodes(body), ['FORBIDDEN']);
   });
 
-  test('blocked bed refuses admission', async () => {
+  test('blocked bed rejects admission', async () => {
     const ward = await createWard(harness, tenant, ['1']);
     const blocked = await ok<{ blockBed: { status: string; blockedReason: string } }>(
       harness,
