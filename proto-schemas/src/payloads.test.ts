@@ -65,13 +65,18 @@ describe('payload registry', () => {
       'hms.identity.v1.SessionRevoked',
       'hms.clinical.v1.PatientRegistered',
       'hms.clinical.v1.PatientUpdated',
+      'hms.clinical.v1.EncounterChanged',
+      'hms.clinical.v1.AdmissionChanged',
+      'hms.clinical.v1.BedStatusChanged',
+      'hms.clinical.v1.NoteChanged',
+      'hms.clinical.v1.DischargeSummaryChanged',
       'hms.clinical.v1.VitalSignsRecorded',
       'hms.clinical.v1.PrescriptionAllergyOverridden',
       'hms.audit.v1.AuditRecord',
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 29);
+    assert.equal(names.length, 37);
   });
 });
 

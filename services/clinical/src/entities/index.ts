@@ -1,4 +1,15 @@
+import { Admission } from './admission.js';
+import { Bed } from './bed.js';
+import { BedAssignment } from './bed-assignment.js';
+import { Department } from './department.js';
+import { Diagnosis } from './diagnosis.js';
+import { DischargeSummary } from './discharge-summary.js';
+import { DischargeSummaryVersion } from './discharge-summary-version.js';
+import { Encounter } from './encounter.js';
 import { MrnCounter } from './mrn-counter.js';
+import { Note } from './note.js';
+import { NoteVersion } from './note-version.js';
+import { Ward } from './ward.js';
 import { Patient } from './patient.js';
 import { PatientGuardian } from './patient-guardian.js';
 import { PatientIdentifier } from './patient-identifier.js';
@@ -15,6 +26,19 @@ export const entities = [
   PatientGuardian,
   TenantSetting,
   MrnCounter,
+  // Encounters, wards and beds, notes and discharge summaries.
+  Department,
+  Encounter,
+  Diagnosis,
+  Ward,
+  Bed,
+  Admission,
+  BedAssignment,
+  Note,
+  NoteVersion,
+  DischargeSummary,
+  DischargeSummaryVersion,
+  // Vital signs, allergies, problems and prescriptions.
   VitalSignPanel,
   VitalSign,
   Allergy,
