@@ -65,13 +65,13 @@ describe('payload registry', () => {
       'hms.identity.v1.SessionRevoked',
       'hms.clinical.v1.PatientRegistered',
       'hms.clinical.v1.PatientUpdated',
-      'hms.clinical.v1.VitalSignsRecorded',
-      'hms.clinical.v1.PrescriptionAllergyOverridden',
       'hms.clinical.v1.EncounterChanged',
       'hms.clinical.v1.AdmissionChanged',
       'hms.clinical.v1.BedStatusChanged',
       'hms.clinical.v1.NoteChanged',
       'hms.clinical.v1.DischargeSummaryChanged',
+      'hms.clinical.v1.VitalSignsRecorded',
+      'hms.clinical.v1.PrescriptionAllergyOverridden',
       'hms.audit.v1.AuditRecord',
     ]) {
       assert.ok(names.includes(name), name);

@@ -12,7 +12,7 @@ import { file_hms_identity_v1_events } from './gen/hms/identity/v1/events_pb.js'
 export const payloadRegistry: Registry = createRegistry(
   file_hms_identity_v1_events,
   file_hms_clinical_v1_events,
-  file_hms_clinical_v1_record_events,
   file_hms_clinical_v1_encounter_events,
+  file_hms_clinical_v1_record_events,
   file_hms_audit_v1_audit_record,
 );

@@ -99,7 +99,7 @@ export async function startClinical(
         scalarResolvers,
         patientResolvers(orm),
         encounterAreaResolvers(orm),
-        ...recordResolvers(orm),
+        recordResolvers(orm),
       ),
       verifyToken: createTokenVerifier({
         jwksUrl: config.HMS_JWKS_URL,

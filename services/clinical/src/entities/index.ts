@@ -38,6 +38,7 @@ export const entities = [
   NoteVersion,
   DischargeSummary,
   DischargeSummaryVersion,
+  // Vital signs, allergies, problems and prescriptions.
   VitalSignPanel,
   VitalSign,
   Allergy,

@@ -3,6 +3,7 @@ import { Migration20261205000000AddOutbox } from './Migration20261205000000AddOu
 import { Migration20261206000000AddTenantTimeZone } from './Migration20261206000000AddTenantTimeZone.js';
 import { Migration20261210000000CreateEncounters } from './Migration20261210000000CreateEncounters.js';
 import { Migration20261211000000AddPatientRecords } from './Migration20261211000000AddPatientRecords.js';
+import { Migration20261211000100LinkRecordsToEncounters } from './Migration20261211000100LinkRecordsToEncounters.js';
 
 /** Migrations of the clinical schema, oldest first; a released migration is never edited, only followed. */
 export const migrations = [
@@ -11,6 +12,7 @@ export const migrations = [
   Migration20261206000000AddTenantTimeZone,
   Migration20261210000000CreateEncounters,
   Migration20261211000000AddPatientRecords,
+  Migration20261211000100LinkRecordsToEncounters,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { HmsError, type EntityManager } from '@hms/service-kit';
+import { Encounter } from '../entities/encounter.js';
 import { Patient } from '../entities/patient.js';
 
 /**
@@ -14,16 +15,40 @@ export async function requirePatient(em: EntityManager, patientId: string): Prom
   return { birthDate: patient.birthDate };
 }
 
+/** Encounter statuses that no record may be added to, because the encounter never took place. */
+const VOID_ENCOUNTER_STATUSES = new Set(['CANCELLED', 'ENTERED_IN_ERROR']);
+
 /**
- * Checks that an encounter belongs to the patient.
- * TODO: encounters arrive with the encounters module; until then the id is only checked to be a UUID
- * (by the caller) and stored as given.
+ * Throws BAD_USER_INPUT naming input.encounterId unless the encounter is one of the patient's in the
+ * tenant and was not cancelled or entered in error. Another tenant's or patient's encounter gets the
+ * same message, so the error reveals nothing about it. A closed encounter is accepted, for notes
+ * written after the visit and for imported history.
  */
 export async function requireEncounterOfPatient(
-  _em: EntityManager,
-  _patientId: string,
-  _encounterId: string | null,
-): Promise<void> {}
+  em: EntityManager,
+  patientId: string,
+  encounterId: string | null,
+): Promise<void> {
+  if (encounterId === null) return;
+  const encounter = await em.findOne(
+    Encounter,
+    { id: encounterId },
+    { fields: ['id', 'patientId', 'status'] },
+  );
+  if (!encounter || encounter.patientId !== patientId) {
+    throw HmsError.badUserInput([
+      { field: 'input.encounterId', message: `must be an encounter of this patient; ${encounterId} is not` },
+    ]);
+  }
+  if (VOID_ENCOUNTER_STATUSES.has(encounter.status)) {
+    throw HmsError.badUserInput([
+      {
+        field: 'input.encounterId',
+        message: `must not be a ${encounter.status} encounter; record it without an encounter or with the right one`,
+      },
+    ]);
+  }
+}
 
 /** The tables of records that carry a tenant-unique source id. */
 export type SourcedTable = 'vital_sign_panels' | 'allergies' | 'problems' | 'prescriptions';
