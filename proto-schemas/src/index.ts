@@ -3,6 +3,8 @@ export * from './gen/hms/events/v1/envelope_pb.js';
 export * from './gen/hms/identity/v1/events_pb.js';
 export * from './gen/hms/clinical/v1/events_pb.js';
 export * from './gen/hms/scheduling/v1/events_pb.js';
+export * from './gen/hms/clinical/v1/encounter_events_pb.js';
+export * from './gen/hms/clinical/v1/record_events_pb.js';
 export * from './gen/hms/audit/v1/audit_record_pb.js';
 export * from './envelope.js';
 export * from './registry.js';

@@ -67,11 +67,18 @@ describe('payload registry', () => {
       'hms.clinical.v1.PatientUpdated',
       'hms.scheduling.v1.AppointmentBooked',
       'hms.scheduling.v1.AppointmentCompleted',
+      'hms.clinical.v1.EncounterChanged',
+      'hms.clinical.v1.AdmissionChanged',
+      'hms.clinical.v1.BedStatusChanged',
+      'hms.clinical.v1.NoteChanged',
+      'hms.clinical.v1.DischargeSummaryChanged',
+      'hms.clinical.v1.VitalSignsRecorded',
+      'hms.clinical.v1.PrescriptionAllergyOverridden',
       'hms.audit.v1.AuditRecord',
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 30);
+    assert.equal(names.length, 48);
   });
 });
 

@@ -1,9 +1,11 @@
-// Imports a Synthea population into the first demo tenant through the gateway, signed in as that
-// tenant's administrator, and prints the importer's summary.
+// Imports a Synthea population with its clinical history into the first demo tenant through the
+// gateway, as the tenant's "FHIR import" user (which the tenant's administrator sets up first), and
+// prints the importer's summary.
 //
 // Usage: npx tsx scripts/demo/import-demo-population.ts --credentials FILE FHIR_DIR
 import { parseArgs } from 'node:util';
-import { importFhir } from '../fhir-import/import.js';
+import { formatResourceCounts, importFhir } from '../fhir-import/import.js';
+import { ensureImportUser } from '../fhir-import/import-user.js';
 import { readCredentials } from './credentials.js';
 
 async function main(): Promise<void> {
@@ -21,21 +23,30 @@ async function main(): Promise<void> {
   const admin = tenant?.users.find((user) => user.roles.includes('tenant_admin'));
   if (!tenant || !admin) throw new Error(`${values.credentials} has no tenant with a tenant_admin.`);
 
-  const summary = await importFhir({
+  const importUser = await ensureImportUser({
     gatewayUrl: credentials.gatewayUrl,
     tenantSlug: tenant.slug,
     email: admin.email,
     password: admin.password,
+  });
+  const started = Date.now();
+  const summary = await importFhir({
+    gatewayUrl: credentials.gatewayUrl,
+    tenantSlug: tenant.slug,
+    email: importUser.email,
+    password: importUser.password,
     paths: positionals,
   });
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(
-    `Imported the Synthea population into ${tenant.slug}: read ${summary.read}, created ${summary.created}, ` +
-      `skipped ${summary.skipped}, failed ${summary.failed}.`,
+    `Imported the Synthea population into ${tenant.slug} in ${seconds} s: read ${summary.read} patients, ` +
+      `created ${summary.created}, skipped ${summary.skipped}, failed ${summary.failed}.`,
   );
   for (const [reason, count] of Object.entries(summary.skippedReasons))
     console.log(`  skipped (${reason}): ${count}`);
   for (const failure of summary.failures.slice(0, 10))
     console.log(`  failed ${failure.fhirId ?? failure.file}: ${failure.reason}`);
+  for (const line of formatResourceCounts(summary.resources)) console.log(line);
 }
 
 main().catch((error: unknown) => {

@@ -381,6 +381,9 @@ describe('FHIR import through the gateway', () => {
       password: tenant.adminPassword,
       paths: [fixtures],
       now: new Date('2026-12-01T00:00:00Z'),
+      // The tenant admin may register patients but not write clinical records;
+      // fhir-history.e2e.test.ts imports the history as the import user.
+      history: false,
       log: () => {},
     };
 

@@ -5,7 +5,17 @@ import { errorMessage } from './bundles.js';
 
 export interface GraphQLErrorBody {
   message: string;
+  /** The response path of a field error, starting with the root field's alias. */
+  path?: (string | number)[];
   extensions?: { code?: string; fields?: unknown; [key: string]: unknown };
+}
+
+/** The response of an operation whose root fields may fail one by one, such as a batch of mutations. */
+export interface PartialResult<T> {
+  /** Null when a failed non-null root field nulled the whole response. */
+  data: T | null;
+  /** Field errors, each with the path of its root field. */
+  errors: GraphQLErrorBody[];
 }
 
 /** An error the gateway returned, or an HTTP or network failure that outlasted the retries. */
@@ -16,6 +26,8 @@ export class GatewayError extends Error {
     readonly code: string,
     /** `extensions.fields` of a BAD_USER_INPUT error. */
     readonly fields?: unknown,
+    /** All `extensions` of the first GraphQL error, such as `existingId` of a CONFLICT. */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -75,12 +87,17 @@ const REFRESH = `mutation ImportRefreshSession($refreshToken: String!) { refresh
 // an unexpected resolver error, such as a dropped database connection, as
 // INTERNAL_SERVER_ERROR, so that code is retried too.
 const RETRYABLE_CODES = new Set(['NETWORK_ERROR', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR', 'HTTP_429']);
+/** Waits for a rate-limit window per request before its attempts count again: about an hour at 60 s windows. */
+const MAX_RATE_LIMIT_WAITS = 60;
+/** Rate-limit waits between two log lines, as many concurrent requests meet the limit together. */
+const RATE_LIMIT_NOTICE_EVERY = 50;
 // A token this close to its expiry is renewed before it is sent.
 const EXPIRY_MARGIN_MS = 10_000;
 
 export class GatewayClient {
   private session: Session | undefined;
   private renewal: Promise<void> | undefined;
+  private rateLimitNotices = 0;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
   private readonly maxRetryDelayMs: number;
@@ -115,6 +132,26 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     options: RequestOptions = {},
   ): Promise<T> {
+    return this.authorized<T>(query, variables, options, false);
+  }
+
+  /**
+   * Sends an operation like `request`, but returns the errors of single root
+   * fields with the data instead of throwing, so that one failed mutation of
+   * a batch does not hide the outcome of the others. Errors of the whole
+   * request, such as UNAUTHENTICATED or an invalid document, still throw.
+   * Field errors are not retried, because the other fields were applied.
+   */
+  async requestPartial<T>(query: string, variables: Record<string, unknown>): Promise<PartialResult<T>> {
+    return this.authorized<PartialResult<T>>(query, variables, {}, true);
+  }
+
+  private async authorized<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    options: RequestOptions,
+    partial: boolean,
+  ): Promise<T> {
     if (!this.session) await this.login();
     let renewed = false;
     for (;;) {
@@ -125,7 +162,7 @@ export class GatewayClient {
       }
       const token = (this.session as Session).accessToken;
       try {
-        return await this.execute<T>(query, variables, token, options.onRetry);
+        return await this.execute<T>(query, variables, token, options.onRetry, partial);
       } catch (error) {
         if (!(error instanceof GatewayError) || error.code !== 'UNAUTHENTICATED' || renewed) throw error;
         await this.renewSession(this.session as Session, token);
@@ -174,14 +211,31 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     token?: string,
     onRetry?: () => void,
+    partial = false,
   ): Promise<T> {
+    let rateLimitWaits = 0;
     for (let attempt = 1; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        return await this.post<T>(query, variables, token, (ms) => (retryAfterMs = ms));
+        return await this.post<T>(query, variables, token, (ms) => (retryAfterMs = ms), partial);
       } catch (error) {
-        if (!(error instanceof GatewayError) || !isRetryable(error) || attempt >= this.maxAttempts)
-          throw error;
+        if (!(error instanceof GatewayError) || !isRetryable(error)) throw error;
+        // The gateway rejects a rate-limited request before running it, so
+        // waiting out the window costs no attempt. A long import meets the
+        // per-user limit once a window.
+        if (isRateLimited(error) && retryAfterMs !== undefined && rateLimitWaits < MAX_RATE_LIMIT_WAITS) {
+          rateLimitWaits++;
+          attempt--;
+          this.rateLimitNotices++;
+          if (this.rateLimitNotices % RATE_LIMIT_NOTICE_EVERY === 1) {
+            this.log(
+              `${error.code}: ${error.message}; waiting ${retryAfterMs} ms (notice ${this.rateLimitNotices})`,
+            );
+          }
+          await sleep(Math.min(retryAfterMs + Math.random() * 250, 60_000));
+          continue;
+        }
+        if (attempt >= this.maxAttempts) throw error;
         const backoff =
           Math.random() * Math.min(this.maxRetryDelayMs, this.retryBaseDelayMs * 2 ** (attempt - 1));
         const delay = Math.min(Math.max(backoff, retryAfterMs ?? 0), 60_000);
@@ -199,6 +253,7 @@ export class GatewayClient {
     variables: Record<string, unknown>,
     token: string | undefined,
     onRetryAfter: (ms: number) => void,
+    partial: boolean,
   ): Promise<T> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -227,12 +282,17 @@ export class GatewayClient {
     } catch {
       payload = undefined;
     }
-    const firstError = payload?.errors?.[0];
+    const errors = payload?.errors ?? [];
+    const fieldErrorsOnly = errors.every((error) => Array.isArray(error.path) && error.path.length > 0);
+    if (partial && response.ok && payload && fieldErrorsOnly && (errors.length > 0 || payload.data)) {
+      return { data: payload.data ?? null, errors } as T;
+    }
+    const firstError = errors[0];
     if (firstError) {
       // A GraphQL error code is more specific than the HTTP status, so it
       // wins. Without one, 401, 429 and 5xx still map to codes of their own.
       const code = firstError.extensions?.code ?? codeForStatus(response.status) ?? 'GRAPHQL_ERROR';
-      throw new GatewayError(firstError.message, code, firstError.extensions?.fields);
+      throw new GatewayError(firstError.message, code, firstError.extensions?.fields, firstError.extensions);
     }
     if (!response.ok || !payload?.data) {
       throw new GatewayError(
@@ -248,6 +308,10 @@ function codeForStatus(status: number): string | undefined {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 429 || status >= 500) return `HTTP_${status}`;
   return undefined;
+}
+
+function isRateLimited(error: GatewayError): boolean {
+  return error.code === 'RATE_LIMITED' || error.code === 'HTTP_429';
 }
 
 function isRetryable(error: GatewayError): boolean {

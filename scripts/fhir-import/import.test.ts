@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import { ALREADY_IMPORTED, importFhir, ImportFatalError, type ImportOptions } from './import.js';
 import { MINOR_WITHOUT_GUARDIAN, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
+import { COUNT_KEYS, DIAGNOSIS_COUNT_KEY, PATIENT_NOT_IMPORTED } from './history-import.js';
 import { StandInGateway } from './stand-in-gateway.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -66,6 +67,10 @@ async function adan(): Promise<Record<string, unknown>> {
   return patient;
 }
 
+function counts(created: number, alreadyImported = 0) {
+  return { created, alreadyImported, skipped: 0, failed: 0, skippedReasons: {} };
+}
+
 test('registers every fixture patient and creates nothing on a second run', async () => {
   const first = await importFhir(options());
   assert.deepEqual(first, {
@@ -76,6 +81,14 @@ test('registers every fixture patient and creates nothing on a second run', asyn
     warnings: 0,
     skippedReasons: {},
     failures: [],
+    resources: {
+      Encounter: counts(5),
+      Condition: counts(4),
+      [DIAGNOSIS_COUNT_KEY]: counts(4),
+      Observation: counts(0),
+      AllergyIntolerance: counts(0),
+      MedicationRequest: counts(0),
+    },
   });
   assert.equal(gateway.patients.length, 5);
   const stored = gateway.findByIdentifier(SYNTHEA_IDENTIFIER_SYSTEM, ADAN_ID);
@@ -88,6 +101,10 @@ test('registers every fixture patient and creates nothing on a second run', asyn
   assert.equal(second.skipped, 5);
   assert.deepEqual(second.skippedReasons, { [ALREADY_IMPORTED]: 5 });
   assert.equal(gateway.patients.length, 5);
+  assert.deepEqual(second.resources.Encounter, counts(0, 5));
+  assert.deepEqual(second.resources.Condition, counts(0, 4));
+  assert.deepEqual(second.resources[DIAGNOSIS_COUNT_KEY], counts(0, 4));
+  assert.equal(gateway.records.get('openEncounter')?.size, 5);
 });
 
 test('retries HTTP 5xx answers with back-off', async () => {
@@ -95,6 +112,14 @@ test('retries HTTP 5xx answers with back-off', async () => {
   const summary = await importFhir(options({ paths: [ADAN_FILE] }));
   assert.equal(summary.created, 1);
   assert.equal(log.filter((line) => /^HTTP_503: .*retry \d\/4/.test(line)).length, 3);
+});
+
+test('waits out rate limits without spending attempts', async () => {
+  gateway.failNext = { count: 3, status: 429 };
+  const summary = await importFhir(options({ paths: [ADAN_FILE], maxAttempts: 2 }));
+  assert.equal(summary.created, 1);
+  assert.equal(summary.failed, 0);
+  assert.equal(log.filter((line) => line.startsWith('RATE_LIMITED: ')).length, 1);
 });
 
 test('counts a patient whose registration keeps failing as failed and goes on', async () => {
@@ -145,9 +170,7 @@ test('logs in again when the refresh token is rejected too', async () => {
   const summary = await importFhir(options());
   assert.equal(summary.created, 5);
   assert.deepEqual(
-    gateway.operations.filter(
-      (operation) => operation !== 'patientByIdentifier' && operation !== 'registerPatient',
-    ),
+    gateway.operations.filter((operation) => operation === 'login' || operation === 'refreshSession'),
     ['login', 'refreshSession', 'login'],
   );
 });
@@ -269,4 +292,168 @@ test('skips minors without a contact, registers those with one, and counts warni
   } finally {
     await rm(folder, { recursive: true });
   }
+});
+
+const HISTORY_FIXTURES = fileURLToPath(new URL('./history-fixtures/', import.meta.url));
+const ERNESTO_FILE = join(HISTORY_FIXTURES, 'Ernesto186_Hudson301_f328481a-382e-8e88-7b88-6b49d8ca2b11.json');
+const HISTORY_NOW = new Date('2026-12-05T00:00:00Z');
+
+test('links history records to their encounter and stays in one import ward', async () => {
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.created, 1);
+  assert.deepEqual(summary.resources.Encounter, {
+    created: 22,
+    alreadyImported: 0,
+    skipped: 0,
+    failed: 0,
+    skippedReasons: {},
+  });
+  assert.equal(summary.resources.AllergyIntolerance?.created, 8);
+  assert.equal(gateway.wards.length, 1);
+  assert.equal(gateway.wards[0]?.code, 'IMPORTED');
+
+  const stay = gateway.records
+    .get('recordPastAdmission')
+    ?.get('synthea:Encounter/0c22559c-8736-0a19-cc3a-a6b809323f47');
+  assert.equal(stay?.input.wardId, gateway.wards[0]?.id);
+  const encounterIds = new Set(
+    [...(gateway.records.get('openEncounter')?.values() ?? []), stay].map((record) => record?.id),
+  );
+  const panels = [...(gateway.records.get('recordVitalSigns')?.values() ?? [])];
+  assert.ok(panels.length > 0);
+  assert.ok(panels.every((panel) => encounterIds.has(panel.input.encounterId as string)));
+  const problems = [...(gateway.records.get('addProblem')?.values() ?? [])];
+  assert.ok(problems.some((problem) => encounterIds.has(problem.input.encounterId as string)));
+
+  // 22 encounters in 2 batches of at most 15, then 21 problems, 7 panels and 8 allergies in 3, after
+  // login, the patient lookup, the registration, and the lookup and creation of the ward.
+  const creates = [...gateway.records.values()].reduce((total, records) => total + records.size, 0);
+  assert.equal(creates, 58);
+  assert.equal(gateway.requests, 5 + 2 + 3);
+});
+
+test('second history run sends no create', async () => {
+  const first = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  const createsBefore = gateway.operations.length;
+  const second = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+
+  for (const key of COUNT_KEYS) {
+    assert.equal(second.resources[key]?.created, 0, key);
+    assert.equal(second.resources[key]?.alreadyImported, first.resources[key]?.created, key);
+  }
+  const secondRun = gateway.operations.slice(createsBefore);
+  assert.deepEqual(
+    secondRun.filter((operation) => gateway.records.has(operation)),
+    [],
+  );
+});
+
+test('counts records of a parallel run as already imported', async () => {
+  await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  // Forgetting the patient makes the next run register it again and send
+  // every create, as a run that started before the first one finished would.
+  const [patient] = gateway.patients.splice(0, 1);
+  assert.ok(patient);
+  const second = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(second.resources.Encounter?.created, 0);
+  assert.equal(second.resources.Encounter?.alreadyImported, 22);
+  assert.equal(second.resources.AllergyIntolerance?.alreadyImported, 8);
+  assert.equal(second.resources.Condition?.alreadyImported, 21);
+});
+
+test('counts a rejected create without losing the rest of its batch', async () => {
+  gateway.beforeCreate = (mutation, input) => {
+    if (mutation === 'recordAllergy' && input.category === 'FOOD') {
+      throw new GraphQLError('Invalid input. substance: unknown', {
+        extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'substance', message: 'unknown' }] },
+      });
+    }
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.AllergyIntolerance?.created, 7);
+  assert.deepEqual(summary.resources.AllergyIntolerance?.skippedReasons, {
+    'rejected by the API: BAD_USER_INPUT: substance: unknown': 1,
+  });
+  assert.equal(summary.resources.Condition?.created, 21);
+  assert.equal(summary.resources.Condition?.alreadyImported, 0);
+  assert.equal(gateway.records.get('recordAllergy')?.size, 7);
+});
+
+test('vitals panel drops a rejected value', async () => {
+  let rejections = 0;
+  gateway.beforeCreate = (mutation, input) => {
+    if (mutation !== 'recordVitalSigns' || input.heartRate === undefined) return;
+    rejections++;
+    throw new GraphQLError('Invalid input. heartRate.value: must be between 20 and 300 /min', {
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        fields: [{ field: 'heartRate.value', message: 'must be between 20 and 300 /min' }],
+      },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  const observations = summary.resources.Observation;
+  assert.ok(rejections > 0);
+  assert.equal(
+    observations?.skippedReasons[
+      'rejected by the API: BAD_USER_INPUT: heartRate.value: must be between N and N /min'
+    ],
+    rejections,
+  );
+  const panels = [...(gateway.records.get('recordVitalSigns')?.values() ?? [])];
+  assert.ok(panels.every((panel) => panel.input.heartRate === undefined));
+  assert.ok(panels.some((panel) => panel.input.bloodPressure !== undefined));
+  assert.ok(
+    log.some((line) => /^skipped: Patient\/f328481a\S* Observation\/\S+: BAD_USER_INPUT: /.test(line)),
+  );
+});
+
+test('import ward grows when full', async () => {
+  let rejected = false;
+  gateway.beforeCreate = (mutation) => {
+    if (mutation !== 'recordPastAdmission' || rejected) return;
+    rejected = true;
+    throw new GraphQLError('Ward IMPORTED has no bed free over the whole stay; add a bed or name one.', {
+      extensions: { code: 'CONFLICT', reason: 'NO_FREE_BED' },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.Encounter?.created, 22);
+  assert.equal(gateway.wards[0]?.beds.length, 20);
+  assert.equal(gateway.operations.filter((operation) => operation === 'addBeds').length, 1);
+});
+
+test('counts the history of a patient left out as skipped', async () => {
+  const bundle = JSON.parse(await readFile(ERNESTO_FILE, 'utf8')) as {
+    entry: { resource: Record<string, unknown> }[];
+  };
+  const patient = bundle.entry.find((entry) => entry.resource.resourceType === 'Patient');
+  assert.ok(patient);
+  patient.resource.birthDate = '2015-06-01';
+  const folder = await bundleFolder(bundle.entry.map((entry) => entry.resource));
+  try {
+    const summary = await importFhir(options({ paths: [folder], now: HISTORY_NOW }));
+    assert.equal(summary.created, 0);
+    const reason = `${PATIENT_NOT_IMPORTED}: ${MINOR_WITHOUT_GUARDIAN}`;
+    assert.equal(summary.resources.Encounter?.skippedReasons[reason], 22);
+    assert.equal(summary.resources.AllergyIntolerance?.skippedReasons[reason], 8);
+    assert.equal(gateway.records.size, 0);
+  } finally {
+    await rm(folder, { recursive: true });
+  }
+});
+
+test('sends a stay again when a concurrent stay took its bed', async () => {
+  let rejected = false;
+  gateway.beforeCreate = (mutation) => {
+    if (mutation !== 'recordPastAdmission' || rejected) return;
+    rejected = true;
+    throw new GraphQLError('The bed is occupied during that time by another stay.', {
+      extensions: { code: 'CONFLICT', reason: 'BED_OCCUPIED' },
+    });
+  };
+  const summary = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+  assert.equal(summary.resources.Encounter?.created, 22);
+  assert.equal(gateway.operations.filter((operation) => operation === 'addBeds').length, 0);
+  assert.equal(gateway.operations.filter((operation) => operation === 'recordPastAdmission').length, 2);
 });

@@ -1,8 +1,18 @@
 // Registers the patients of Synthea FHIR R4 bundles in one tenant through the
-// gateway, as any GraphQL client would. Safe to run again: a patient whose
-// Synthea id is already registered is skipped.
+// gateway, as any GraphQL client would, with their clinical history. Safe to
+// run again: a patient whose Synthea id is already registered is skipped, and
+// records imported before count as already imported.
 import { listBundleFiles, readPatients, errorMessage, type BundleItem } from './bundles.js';
 import { GatewayClient, GatewayError } from './gateway-client.js';
+import {
+  emptyCounts,
+  FATAL_CODES,
+  HistoryImporter,
+  type CountKey,
+  type ResourceCounts,
+} from './history-import.js';
+import { mapHistory } from './history-mapping.js';
+import { PATIENT_NOT_IMPORTED } from './history-import.js';
 import { mapPatient, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
 
 export const ALREADY_IMPORTED = 'already imported';
@@ -19,6 +29,12 @@ export interface ImportOptions {
   paths: string[];
   /** Patients being sent at once; defaults to 4. */
   concurrency?: number;
+  /** Requests of one patient's history sent at once; defaults to 4. */
+  requestConcurrency?: number;
+  /** Creates of the history sent in one request; defaults to 15, the gateway's default alias limit. */
+  batchSize?: number;
+  /** Imports encounters, conditions, vital signs, allergies and prescriptions too; defaults to true. */
+  history?: boolean;
   /** Patients between two progress lines; defaults to 100. */
   progressEvery?: number;
   /** Attempts per request, the first one included; defaults to 5. */
@@ -52,6 +68,8 @@ export interface ImportSummary {
   warnings: number;
   skippedReasons: Record<string, number>;
   failures: ImportFailure[];
+  /** Counts of the clinical history by FHIR resource type; empty when the history is not imported. */
+  resources: Partial<Record<CountKey, ResourceCounts>>;
 }
 
 /** A failure that stops the whole run, such as rejected credentials. */
@@ -73,10 +91,7 @@ const REGISTER_PATIENT = `mutation ImportRegisterPatient($input: RegisterPatient
   registerPatient(input: $input) { id mrn }
 }`;
 
-type RegisterOutcome = { status: 'created' } | { status: 'skipped'; reason: string };
-
-// Errors after which every further patient would fail the same way.
-const FATAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+type RegisterOutcome = { status: 'created'; id: string } | { status: 'skipped'; id: string; reason: string };
 
 /**
  * Imports every Patient of the given bundles. Per-patient problems are
@@ -88,6 +103,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
   const log = options.log ?? ((line: string) => process.stderr.write(`fhir-import: ${line}\n`));
   const now = options.now ?? new Date();
   const concurrency = Math.max(1, options.concurrency ?? 4);
+  const withHistory = options.history ?? true;
   const progressEvery = Math.max(1, options.progressEvery ?? 100);
   const maxNetworkFailures = Math.max(1, options.maxConsecutiveNetworkFailures ?? 10);
   const summary: ImportSummary = {
@@ -98,6 +114,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     warnings: 0,
     skippedReasons: {},
     failures: [],
+    resources: withHistory ? emptyCounts() : {},
   };
   const fatal = (message: string) => new ImportFatalError(message, summary);
 
@@ -137,9 +154,14 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
   const reportProgress = () => {
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
+    const records = Object.values(summary.resources).reduce(
+      (total, counts) => total + counts.created + counts.alreadyImported,
+      0,
+    );
     log(
       `${summary.read} read, ${summary.created} created, ${summary.skipped} skipped, ` +
-        `${summary.failed} failed, ${summary.warnings} warnings (${rate} patients/s)`,
+        `${summary.failed} failed, ${summary.warnings} warnings, ${records} history records ` +
+        `created or already imported (${rate} patients/s, ${seconds.toFixed(0)} s)`,
     );
   };
   const finish = () => {
@@ -156,27 +178,42 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     log(`failed: ${file}${fhirId ? ` Patient/${fhirId}` : ''}: ${reason}`);
   };
 
-  const findPatient = async (fhirId: string): Promise<boolean> => {
+  const history = new HistoryImporter({
+    client,
+    counts: summary.resources as Record<CountKey, ResourceCounts>,
+    log,
+    requestConcurrency: Math.max(1, options.requestConcurrency ?? 4),
+    batchSize: Math.max(1, options.batchSize ?? 15),
+  });
+
+  const findPatient = async (fhirId: string): Promise<string | undefined> => {
     const data = await client.request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
       system: SYNTHEA_IDENTIFIER_SYSTEM,
       value: fhirId,
     });
-    return data.patientByIdentifier !== null;
+    return data.patientByIdentifier?.id;
   };
 
   const register = async (fhirId: string, input: RegisterPatientInput): Promise<RegisterOutcome> => {
-    if (await findPatient(fhirId)) return { status: 'skipped', reason: ALREADY_IMPORTED };
+    const found = await findPatient(fhirId);
+    if (found !== undefined) return { status: 'skipped', id: found, reason: ALREADY_IMPORTED };
     let retried = false;
     try {
-      await client.request(REGISTER_PATIENT, { input }, { onRetry: () => (retried = true) });
-      return { status: 'created' };
+      const data = await client.request<{ registerPatient: { id: string } }>(
+        REGISTER_PATIENT,
+        { input },
+        { onRetry: () => (retried = true) },
+      );
+      return { status: 'created', id: data.registerPatient.id };
     } catch (error) {
       // A CONFLICT comes from another run registering the same patient
       // meanwhile, from an earlier attempt of this request that did reach the
       // server, or from another patient holding one of the identifiers, such
       // as an SSN. Only a lookup by the Synthea id separates these cases.
-      if (error instanceof GatewayError && error.code === 'CONFLICT' && (await findPatient(fhirId))) {
-        return retried ? { status: 'created' } : { status: 'skipped', reason: ALREADY_IMPORTED };
+      const id =
+        error instanceof GatewayError && error.code === 'CONFLICT' ? await findPatient(fhirId) : undefined;
+      if (id !== undefined) {
+        return retried ? { status: 'created', id } : { status: 'skipped', id, reason: ALREADY_IMPORTED };
       }
       throw error;
     }
@@ -189,30 +226,50 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     }
     summary.read++;
     const mapping = mapPatient(item.patient, { now });
+    // The plan is made for every patient, so that the history of one who is
+    // not imported is counted as skipped too.
+    const plan = withHistory ? mapHistory(item.resources, { now }) : undefined;
     if (mapping.outcome === 'invalid') {
       fail(item.file, mapping.fhirId ?? null, mapping.reason);
+      if (plan) history.skipPatient(plan);
       return finish();
     }
     if (mapping.outcome === 'skipped') {
       skip(mapping.reason);
+      if (plan) history.skipPatient(plan, `${PATIENT_NOT_IMPORTED}: ${mapping.reason}`);
       return finish();
     }
     for (const warning of mapping.warnings)
       log(`warning: ${item.file} Patient/${mapping.fhirId}: ${warning}`);
     summary.warnings += mapping.warnings.length;
+    let patientId: string;
+    let registeredBefore: boolean;
     try {
       const outcome = await register(mapping.fhirId, mapping.input);
       if (outcome.status === 'created') summary.created++;
       else skip(outcome.reason);
+      patientId = outcome.id;
+      registeredBefore = outcome.status === 'skipped';
       consecutiveNetworkFailures = 0;
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
       if (FATAL_CODES.has(error.code)) throw fatal(`${error.code} from the gateway: ${error.message}`);
+      if (plan) history.skipPatient(plan);
       fail(item.file, mapping.fhirId, describeGatewayError(error));
       if (error.code === 'NETWORK_ERROR' && ++consecutiveNetworkFailures >= maxNetworkFailures) {
         throw fatal(
           `gateway unreachable for ${consecutiveNetworkFailures} patients in a row: ${error.message}`,
         );
+      }
+      return finish();
+    }
+    if (plan) {
+      // The history importer counts every error itself and throws only FATAL_CODES.
+      try {
+        await history.importPatient(patientId, `Patient/${mapping.fhirId}`, plan, { registeredBefore });
+      } catch (error) {
+        if (error instanceof GatewayError) throw fatal(`${error.code} from the gateway: ${error.message}`);
+        throw error;
       }
     }
     finish();
@@ -240,6 +297,23 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     throw stopError instanceof ImportFatalError ? stopError : fatal(errorMessage(stopError));
   }
   return summary;
+}
+
+/**
+ * Formats the history counts as one line per resource type, each followed by
+ * its skip reasons, most frequent first.
+ */
+export function formatResourceCounts(resources: ImportSummary['resources']): string[] {
+  const lines: string[] = [];
+  for (const [type, counts] of Object.entries(resources)) {
+    lines.push(
+      `  ${type}: created ${counts.created}, already imported ${counts.alreadyImported}, ` +
+        `skipped ${counts.skipped}, failed ${counts.failed}`,
+    );
+    const reasons = Object.entries(counts.skippedReasons).sort(([, a], [, b]) => b - a);
+    for (const [reason, count] of reasons) lines.push(`    skipped (${reason}): ${count}`);
+  }
+  return lines;
 }
 
 function describeGatewayError(error: GatewayError): string {

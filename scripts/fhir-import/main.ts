@@ -6,7 +6,9 @@ import { importFhir, ImportFatalError } from './import.js';
 const USAGE = `Usage: npx tsx scripts/fhir-import/main.ts [options] <bundle file or folder>...
 
 Registers the patients of Synthea FHIR R4 bundles in a tenant through the
-gateway. Runs again safely: patients imported before are counted as skipped.
+gateway, with their encounters, conditions, vital signs, allergies and
+prescriptions. Runs again safely: patients imported before are counted as
+skipped and records imported before as already imported.
 
 Options (environment variable in brackets):
   --gateway URL         GraphQL endpoint of the gateway [HMS_IMPORT_GATEWAY]
@@ -17,6 +19,12 @@ Options (environment variable in brackets):
   --password PASSWORD   login password [HMS_IMPORT_PASSWORD]; prefer the
                         variable, since arguments are visible to other users
   --concurrency N       patients sent at once (default 4) [HMS_IMPORT_CONCURRENCY]
+  --request-concurrency N
+                        requests of one patient's history sent at once
+                        (default 4)
+  --batch-size N        creates of the history sent in one request (default 15,
+                        the gateway's default limit of aliases per operation)
+  --patients-only       register the patients without their clinical history
   --progress-every N    patients between progress lines (default 100)
   --max-attempts N      attempts per request, retries included (default 5)
   -h, --help            show this text
@@ -48,6 +56,9 @@ try {
       phone: { type: 'string' },
       password: { type: 'string' },
       concurrency: { type: 'string' },
+      'request-concurrency': { type: 'string' },
+      'patients-only': { type: 'boolean' },
+      'batch-size': { type: 'string' },
       'progress-every': { type: 'string' },
       'max-attempts': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -87,6 +98,9 @@ try {
     password,
     paths: positionals,
     concurrency: positiveInteger('--concurrency', values.concurrency ?? env.HMS_IMPORT_CONCURRENCY, 4),
+    requestConcurrency: positiveInteger('--request-concurrency', values['request-concurrency'], 4),
+    batchSize: positiveInteger('--batch-size', values['batch-size'], 15),
+    history: values['patients-only'] !== true,
     progressEvery: positiveInteger('--progress-every', values['progress-every'], 100),
     maxAttempts: positiveInteger('--max-attempts', values['max-attempts'], 5),
   });

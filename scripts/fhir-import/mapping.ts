@@ -65,18 +65,18 @@ export interface RegisterPatientInput {
 
 // The subset of FHIR R4 that the mapping reads. Every field is optional
 // because the files come from outside and are checked value by value.
-interface FhirCoding {
+export interface FhirCoding {
   system?: unknown;
   code?: unknown;
   display?: unknown;
 }
 
-interface FhirCodeableConcept {
+export interface FhirCodeableConcept {
   coding?: unknown;
   text?: unknown;
 }
 
-interface FhirPeriod {
+export interface FhirPeriod {
   start?: unknown;
   end?: unknown;
 }
@@ -486,14 +486,14 @@ function extensionsOf(patient: FhirPatient, url: string): FhirExtension[] {
   return objectsOf<FhirExtension>(patient.extension).filter((extension) => extension.url === url);
 }
 
-function codesOf(concept: FhirCodeableConcept | undefined, system?: string): string[] {
+export function codesOf(concept: FhirCodeableConcept | undefined, system?: string): string[] {
   return objectsOf<FhirCoding>(concept?.coding)
     .filter((coding) => system === undefined || coding.system === system)
     .map((coding) => text(coding.code))
     .filter((code) => code !== undefined);
 }
 
-function conceptText(concept: FhirCodeableConcept | undefined): string | undefined {
+export function conceptText(concept: FhirCodeableConcept | undefined): string | undefined {
   const conceptLabel = text(concept?.text);
   if (conceptLabel) return conceptLabel;
   const coding = objectsOf<FhirCoding>(concept?.coding)[0];
@@ -508,21 +508,21 @@ function isFullDate(value: string): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function objectsOf<T>(value: unknown): T[] {
+export function objectsOf<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value.filter(isObject) as T[]) : [];
 }
 
 /** Returns a trimmed non-empty string, or undefined for anything else. */
-function text(value: unknown): string | undefined {
+export function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
 }
 
-function texts(value: unknown): string[] {
+export function texts(value: unknown): string[] {
   return Array.isArray(value) ? value.map(text).filter((item) => item !== undefined) : [];
 }

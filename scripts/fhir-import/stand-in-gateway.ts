@@ -1,9 +1,10 @@
 // An in-memory stand-in for the HMS gateway, for the importer's tests only.
-// It serves login, refreshSession, patientByIdentifier and registerPatient
+// It serves login, refreshSession, patientByIdentifier, registerPatient, the
+// wards, and the creates and read-backs of the clinical history. It runs them
 // on the API schema of the committed supergraph through graphql-js, so a query
-// that does not match the contract fails here as it would at the real gateway.
-// It does not model tenants beyond one slug, roles, or the clinical service's
-// full validation.
+// that does not match the contract fails here as it would at the real gateway. It does not model
+// tenants beyond one slug, roles, or the clinical service's validation beyond
+// the sourceId CONFLICT; the end-to-end tests run the real services.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -62,14 +63,21 @@ export class StandInGateway {
   readonly patients: StoredPatient[] = [];
   /** Operations received, by root field name, in order. */
   readonly operations: string[] = [];
+  /** HTTP requests received. */
+  requests = 0;
   /** Lifetime of the access tokens issued from now on. */
   accessTokenTtlMs = 15 * 60_000;
-  /** Number of requests still to be rejected with this HTTP status before serving normally. */
+  /** Number of requests still to be rejected with this HTTP status before serving normally; 429 comes with Retry-After: 1. */
   failNext: { count: number; status: number } = { count: 0, status: 503 };
   /** When true, registerPatient fails with FORBIDDEN. */
   forbidRegistration = false;
   /** Runs before registerPatient stores a patient. It may throw a GraphQLError, or store the patient itself to mimic a parallel run. */
   beforeRegister: ((input: RegisterPatientInput) => void) | undefined;
+  /** Records of the clinical history by mutation name, then by sourceId. */
+  readonly records = new Map<string, Map<string, { id: string; input: Record<string, unknown> }>>();
+  /** Runs before a history mutation stores its record; it may throw a GraphQLError. */
+  beforeCreate: ((mutation: string, input: Record<string, unknown>) => void) | undefined;
+  readonly wards: { id: string; code: string; name: string; beds: { code: string }[] }[] = [];
 
   private readonly schema = buildStandInSchema();
   private readonly accessTokens = new Map<string, number>();
@@ -84,8 +92,8 @@ export class StandInGateway {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         void this.handle(request.headers.authorization, Buffer.concat(chunks).toString('utf8')).then(
-          ({ status, body }) => {
-            response.writeHead(status, { 'content-type': 'application/json' });
+          ({ status, body, headers }) => {
+            response.writeHead(status, { 'content-type': 'application/json', ...headers });
             response.end(body);
           },
         );
@@ -133,9 +141,16 @@ export class StandInGateway {
   private async handle(
     authorization: string | undefined,
     body: string,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; headers?: Record<string, string> }> {
+    this.requests++;
     if (this.failNext.count > 0) {
       this.failNext.count--;
+      if (this.failNext.status === 429) {
+        const errors = [
+          { message: 'Too many requests for this user.', extensions: { code: 'RATE_LIMITED' } },
+        ];
+        return { status: 429, body: JSON.stringify({ errors }), headers: { 'retry-after': '1' } };
+      }
       return { status: this.failNext.status, body: 'upstream unavailable' };
     }
     const { query, variables } = JSON.parse(body) as { query: string; variables?: Record<string, unknown> };
@@ -182,8 +197,106 @@ export class StandInGateway {
     }
   }
 
+  /** Stores a history record as the clinical subgraph does, with a CONFLICT naming an existing sourceId. */
+  private createRecord(mutation: string, input: Record<string, unknown>, context: Context) {
+    this.operations.push(mutation);
+    this.authenticate(context);
+    const plain = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+    this.beforeCreate?.(mutation, plain);
+    const records = this.records.get(mutation) ?? new Map();
+    this.records.set(mutation, records);
+    const sourceId = String(plain.sourceId);
+    const existing = records.get(sourceId);
+    if (existing) {
+      throw error(`A record with sourceId ${sourceId} already exists (${existing.id}).`, 'CONFLICT', {
+        existingId: existing.id,
+      });
+    }
+    const record = { id: randomUUID(), input: plain };
+    records.set(sourceId, record);
+    return { id: record.id };
+  }
+
   private resolvers() {
+    const create =
+      (mutation: string) =>
+      ({ input }: { input: Record<string, unknown> }, context: Context) =>
+        this.createRecord(mutation, input, context);
+    const recordsOf = (mutation: string, patientId: string) =>
+      [...(this.records.get(mutation)?.values() ?? [])].filter(
+        (record) => record.input.patientId === patientId,
+      );
+    const page = <T>(nodes: T[]) => ({
+      pageInfo: { hasNextPage: false, hasPreviousPage: false, endCursor: null, startCursor: null },
+      totalCount: nodes.length,
+      edges: nodes.map((node) => ({ cursor: '', node })),
+    });
+    const withSourceId = (record: { id: string; input: Record<string, unknown> }) => ({
+      id: record.id,
+      sourceId: record.input.sourceId,
+    });
     return {
+      // Only the fields the importer reads back: the ids and sourceIds of a patient's records.
+      patient: ({ id }: { id: string }, context: Context) => {
+        this.operations.push('patient');
+        this.authenticate(context);
+        if (!this.patients.some((patient) => patient.id === id)) return null;
+        return {
+          id,
+          encounters: () =>
+            page(
+              [...recordsOf('openEncounter', id), ...recordsOf('recordPastAdmission', id)].map(withSourceId),
+            ),
+          problems: () => recordsOf('addProblem', id).map(withSourceId),
+          allergies: () => recordsOf('recordAllergy', id).map(withSourceId),
+          prescriptions: () => recordsOf('issuePrescription', id).map(withSourceId),
+          vitalSigns: () => page(recordsOf('recordVitalSigns', id).map((record) => ({ panelId: record.id }))),
+        };
+      },
+      vitalSignsPanel: ({ id }: { id: string }, context: Context) => {
+        this.operations.push('vitalSignsPanel');
+        this.authenticate(context);
+        const panel = [...(this.records.get('recordVitalSigns')?.values() ?? [])].find(
+          (record) => record.id === id,
+        );
+        return panel ? withSourceId(panel) : null;
+      },
+      openEncounter: create('openEncounter'),
+      recordPastAdmission: create('recordPastAdmission'),
+      addProblem: create('addProblem'),
+      recordVitalSigns: create('recordVitalSigns'),
+      recordAllergy: create('recordAllergy'),
+      issuePrescription: create('issuePrescription'),
+      wards: (_: unknown, context: Context) => {
+        this.operations.push('wards');
+        this.authenticate(context);
+        return this.wards;
+      },
+      createWard: (
+        { input }: { input: { code: string; name: string; bedCodes?: string[] } },
+        context: Context,
+      ) => {
+        this.operations.push('createWard');
+        this.authenticate(context);
+        if (this.wards.some((ward) => ward.code === input.code))
+          throw error(`ward code ${input.code} is already in use`, 'CONFLICT');
+        const ward = {
+          id: randomUUID(),
+          code: input.code,
+          name: input.name,
+          beds: (input.bedCodes ?? []).map((code) => ({ code })),
+        };
+        this.wards.push(ward);
+        return ward;
+      },
+      addBeds: ({ wardId, codes }: { wardId: string; codes: string[] }, context: Context) => {
+        this.operations.push('addBeds');
+        this.authenticate(context);
+        const ward = this.wards.find((candidate) => candidate.id === wardId);
+        if (!ward) throw error(`ward ${wardId} not found`, 'NOT_FOUND');
+        ward.beds.push(...codes.map((code) => ({ code })));
+        return ward;
+      },
       login: ({ input }: { input: { tenantSlug: string; email?: string; password: string } }) => {
         this.operations.push('login');
         if (

@@ -14,8 +14,10 @@ import {
 } from '@hms/service-kit';
 import type { ReadinessChecks } from '@hms/service-kit/http/health';
 import type { ClinicalConfig } from './config.js';
+import { encounterAreaResolvers, mergeResolvers } from './encounters/index.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
+import { recordResolvers } from './records/resolvers.js';
 import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
 import { loadTypeDefs } from './type-defs.js';
 
@@ -93,7 +95,12 @@ export async function startClinical(
       port: config.HMS_PORT,
       host: options.host,
       typeDefs: loadTypeDefs(),
-      resolvers: { ...scalarResolvers, ...patientResolvers(orm) },
+      resolvers: mergeResolvers(
+        scalarResolvers,
+        patientResolvers(orm),
+        encounterAreaResolvers(orm),
+        recordResolvers(orm),
+      ),
       verifyToken: createTokenVerifier({
         jwksUrl: config.HMS_JWKS_URL,
         issuer: config.HMS_JWT_ISSUER,

@@ -95,22 +95,47 @@ export async function auditPatientReads(
   tenantId: string,
   patientIds: readonly string[],
 ): Promise<void> {
-  const audited = memoize(context, 'auditedPatientReads', () => new Set<string>());
-  const unread = [...new Set(patientIds)].filter((id) => !audited.has(id));
-  if (unread.length === 0) return;
-  if (!(await readAuditEnabled(em))) return;
+  await auditReads(
+    em,
+    context,
+    tenantId,
+    { entityType: PATIENT, action: 'patient.read' },
+    patientIds.map((id) => ({ id, patientId: id })),
+  );
+}
 
-  // Marked before the insert, so a concurrent resolver of the same request does not record them again.
-  for (const id of unread) audited.add(id);
+/**
+ * Writes one READ audit record for each record of `reads` (an encounter, a note) that this request has
+ * not read yet, all with one insert, when the tenant audits reads. Call it in the transaction that read
+ * the records.
+ */
+export async function auditReads(
+  em: EntityManager,
+  context: SubgraphContext,
+  tenantId: string,
+  kind: { entityType: string; action: string },
+  reads: readonly { id: string; patientId: string }[],
+): Promise<void> {
+  const audited = memoize(context, `auditedReads:${kind.entityType}`, () => new Set<string>());
+  const unread = [...new Map(reads.map((read) => [read.id, read])).values()].filter(
+    (read) => !audited.has(read.id),
+  );
+  if (unread.length === 0) return;
+
+  // Marked before any await, so a concurrent batch of the same request (open encounters and the
+  // encounter list of one patient, say) neither records them again nor reads the setting again, which
+  // keeps the statement count of a request independent of the batches' timing.
+  for (const read of unread) audited.add(read.id);
+  if (!(await readAuditEnabled(em))) return;
   await publisher.recordAudits(
     em,
     context,
-    unread.map((patientId) => ({
+    unread.map((read) => ({
       tenantId,
-      action: 'patient.read',
+      action: kind.action,
       operation: Operation.READ,
-      entity: { type: PATIENT, id: patientId },
-      patientId,
+      entity: { type: kind.entityType, id: read.id },
+      patientId: read.patientId,
       outcome: Outcome.SUCCESS,
     })),
   );

@@ -15,7 +15,7 @@ import type {
   UpdatePatientInput,
 } from './inputs.js';
 import { validateRegistration, validateUpdate } from './validation.js';
-import { draftOf, patientView, type PatientView } from './view.js';
+import { draftOf, patientView, type AgeSettings, type PatientView } from './view.js';
 
 /**
  * Reads and writes of patients. Every function takes the entity manager of a tenant transaction
@@ -24,10 +24,16 @@ import { draftOf, patientView, type PatientView } from './view.js';
 
 const IDENTIFIER_UNIQUE_CONSTRAINT = 'patient_identifiers_tenant_id_system_value_key';
 
-/** Reads the tenant's age of majority: its clinical setting, or the default while it has none. */
-export async function ageOfMajority(em: EntityManager): Promise<number> {
+/**
+ * Reads the tenant's age of majority and time zone: its clinical settings, or the defaults (18, UTC)
+ * while it has none.
+ */
+export async function ageSettings(em: EntityManager): Promise<AgeSettings> {
   const setting = await em.findOne(TenantSetting, {});
-  return setting?.ageOfMajority ?? DEFAULT_AGE_OF_MAJORITY;
+  return {
+    ageOfMajority: setting?.ageOfMajority ?? DEFAULT_AGE_OF_MAJORITY,
+    timeZone: setting?.timeZone ?? 'UTC',
+  };
 }
 
 /** Loads patients with their identifiers and guardians in a fixed number of queries, whatever the count. */
@@ -60,7 +66,7 @@ export async function viewsOf(
     { patientId: { $in: patientIds } },
     { orderBy: { patientId: 'asc', position: 'asc' } },
   );
-  const majority = await ageOfMajority(em);
+  const settings = await ageSettings(em);
 
   for (const patient of patients) {
     views.set(
@@ -69,7 +75,7 @@ export async function viewsOf(
         patient,
         identifiers.filter((identifier) => identifier.patientId === patient.id),
         guardians.filter((guardian) => guardian.patientId === patient.id),
-        majority,
+        settings,
         now,
       ),
     );
@@ -99,8 +105,8 @@ export async function registerPatient(
   origin: EventOrigin,
 ): Promise<PatientView> {
   // Validation comes first and reads nothing but the tenant setting, so invalid input writes nothing.
-  const majority = await ageOfMajority(em);
-  const draft = validateRegistration(input, { ageOfMajority: majority, now });
+  const settings = await ageSettings(em);
+  const draft = validateRegistration(input, { ...settings, now });
   await assertIdentifiersFree(em, draft.identifiers, undefined);
 
   // The MRN is taken last: it locks the tenant's counter until commit, and every step before it is
@@ -125,7 +131,7 @@ export async function registerPatient(
   await flushMappingConflicts(em);
   await patientRegistered(em, origin, tenantId, patient);
 
-  return patientView(patient, identifiers, guardians, majority, now);
+  return patientView(patient, identifiers, guardians, settings, now);
 }
 
 /**
@@ -145,12 +151,9 @@ export async function updatePatient(
   let identifiers = await em.find(PatientIdentifier, { patientId: id }, { orderBy: { position: 'asc' } });
   let guardians = await em.find(PatientGuardian, { patientId: id }, { orderBy: { position: 'asc' } });
 
-  const majority = await ageOfMajority(em);
+  const settings = await ageSettings(em);
   const stored = draftOf(patient, identifiers, guardians);
-  const draft = validateUpdate(input, stored, {
-    ageOfMajority: majority,
-    now,
-  });
+  const draft = validateUpdate(input, stored, { ...settings, now });
 
   if (input.identifiers !== undefined) {
     await assertIdentifiersFree(em, draft.identifiers, id);
@@ -166,7 +169,7 @@ export async function updatePatient(
   await flushMappingConflicts(em);
   await patientUpdated(em, origin, tenantId, id, changedFieldsOf(stored, draft));
 
-  return patientView(patient, identifiers, guardians, majority, now);
+  return patientView(patient, identifiers, guardians, settings, now);
 }
 
 /** Computes the patient columns from validated demographics, derived search columns included. */

@@ -55,6 +55,8 @@ const CONTROL_CHARACTERS = /\p{Cc}/u;
 export interface ValidationRules {
   /** The tenant's age of majority; younger patients need a guardian. */
   ageOfMajority: number;
+  /** The tenant's IANA time zone, in which a birthday begins. */
+  timeZone: string;
   now: Date;
 }
 
@@ -118,7 +120,7 @@ function validateDraft(
   // of a child who has died (imported history, mostly) has nobody to act for, so it needs no guardian.
   // Without a valid pair of dates the age is unknown, and the date error above is the one to fix first.
   if (birthDate && !deceasedAt && !diedBeforeBirth && (input.guardians ?? []).length === 0) {
-    const age = ageInYears(birthDate, ageReferenceDate(deceasedAt, rules.now));
+    const age = ageInYears(birthDate, ageReferenceDate(deceasedAt, rules.now, rules.timeZone));
     if (age < rules.ageOfMajority) {
       const field = sent('guardians') || !sent('birthDate') ? 'input.guardians' : 'input.birthDate';
       errors.add(

@@ -1,7 +1,7 @@
 import type { AddressValue, AdministrativeSex, Patient } from '../entities/patient.js';
 import type { PatientGuardian } from '../entities/patient-guardian.js';
 import type { PatientIdentifier } from '../entities/patient-identifier.js';
-import { isMinor } from './age.js';
+import { isMinor, patientAge, type AgeView } from './age.js';
 import type { GuardianValue, IdentifierValue, NameValue, PatientDraft } from './inputs.js';
 
 /** A name as the HumanName type serves it. */
@@ -15,6 +15,13 @@ export interface GuardianView {
   relationship: GuardianValue['relationship'];
   phone: string | null;
   email: string | null;
+}
+
+/** The tenant settings a patient's age depends on. */
+export interface AgeSettings {
+  ageOfMajority: number;
+  /** IANA time zone in which a birthday begins. */
+  timeZone: string;
 }
 
 /** A patient exactly as the Patient type serves it, so the schema needs no field resolvers. */
@@ -33,6 +40,7 @@ export interface PatientView {
   guardians: GuardianView[];
   isMinor: boolean;
   ageOfMajority: number;
+  age: AgeView;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -46,9 +54,10 @@ export function patientView(
   patient: Patient,
   identifiers: PatientIdentifier[],
   guardians: PatientGuardian[],
-  ageOfMajority: number,
+  settings: AgeSettings,
   now: Date,
 ): PatientView {
+  const deceasedAt = patient.deceasedAt ?? null;
   return {
     id: patient.id,
     mrn: patient.mrn,
@@ -68,8 +77,9 @@ export function patientView(
       phone: guardian.phone ?? null,
       email: guardian.email ?? null,
     })),
-    isMinor: isMinor(patient.birthDate, ageOfMajority, patient.deceasedAt ?? null, now),
-    ageOfMajority,
+    isMinor: isMinor(patient.birthDate, settings.ageOfMajority, deceasedAt, now, settings.timeZone),
+    ageOfMajority: settings.ageOfMajority,
+    age: patientAge(patient.birthDate, deceasedAt, now, settings.timeZone),
     createdAt: patient.createdAt,
     updatedAt: patient.updatedAt,
   };
