@@ -142,6 +142,8 @@ export function sourceIdConflict(entity: string, sourceId: string, existingId: s
 
 /** The exclusion constraint that keeps one patient per bed at any instant. */
 export const ONE_PATIENT_PER_BED = 'bed_assignments_one_patient_per_bed';
+/** The exclusion constraint that keeps a patient in one bed at any instant. */
+export const ONE_BED_PER_PATIENT = 'bed_assignments_one_bed_per_patient';
 
 /**
  * Flushes, turning violations of the rules the database enforces into CONFLICT: an overlapping bed
@@ -172,6 +174,19 @@ function conflictOf(error: unknown): HmsError | undefined {
       'The bed is occupied during that time by another stay. Choose another bed or read the ward census again.',
       { reason: 'BED_OCCUPIED' },
     );
+  }
+  if (code === '23P01' && constraint === ONE_BED_PER_PATIENT) {
+    return HmsError.conflict(
+      'The patient is in another bed during that time. Check the stays of the patient and the times given.',
+      { reason: 'PATIENT_IN_ANOTHER_BED' },
+    );
+  }
+  // Two writes that add overlapping stays for one patient in different beds can each wait for the
+  // other's row in the exclusion check. PostgreSQL then aborts one of them, which may simply retry.
+  if (code === '40P01') {
+    return HmsError.conflict('A concurrent write changed the same beds or stays. Retry the request.', {
+      reason: 'CONCURRENT_WRITE',
+    });
   }
   if (code === '23505' && constraint?.endsWith('_source_id_key')) {
     return HmsError.conflict(

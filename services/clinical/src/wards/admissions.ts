@@ -291,6 +291,9 @@ export async function recordDeparture(
       { reason: 'DISCHARGE_NOT_ORDERED' },
     );
   }
+  if (at.getTime() < admission.dischargeOrderedAt.getTime()) {
+    throw HmsError.badUserInput([{ field: 'departedAt', message: 'must not be before the discharge order' }]);
+  }
   const current = await currentAssignment(em, encounterId);
   if (at.getTime() <= current.startedAt.getTime()) {
     throw HmsError.badUserInput([
