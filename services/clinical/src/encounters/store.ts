@@ -350,6 +350,7 @@ export async function addDiagnoses(
       sourceId: draft.sourceId,
     }),
   );
+  encounter.updatedAt = now;
   await flushOrConflict(em);
   for (const diagnosis of diagnoses) {
     await diagnosisChanged(em, tenantId, encounter, diagnosis.id, 'added', actor.origin);

@@ -23,11 +23,11 @@ const TABLES = [
  * clinical notes and discharge summaries. Every table is tenant-owned, under row-level security, and
  * every key and index starts with tenant_id.
  *
- * Two rules live in the database so that no code path can break them:
- * - a bed has one patient at a time: bed assignments carry their period as a tstzrange, and an
- *   exclusion constraint (btree_gist) rejects two overlapping periods of one bed, for current and
- *   historic stays alike;
- * - signed content is never overwritten: a trigger rejects UPDATE and DELETE of a signed note or
+ * Two rules live in the database so that no code path can break them.
+ * - A bed has one patient at a time, and a patient one bed. Bed assignments carry their period as a
+ *   tstzrange, and exclusion constraints (btree_gist) reject two overlapping periods of one bed or of
+ *   one patient, for current and historic stays alike.
+ * - Signed content is never overwritten. A trigger rejects UPDATE and DELETE of a signed note or
  *   discharge summary version, so an amendment can only add a version.
  */
 export class Migration20261210000000CreateEncounters extends Migration {
@@ -173,7 +173,9 @@ export class Migration20261210000000CreateEncounters extends Migration {
           references clinical.admissions (tenant_id, encounter_id),
         constraint bed_assignments_bed_fkey foreign key (tenant_id, bed_id) references clinical.beds (tenant_id, id),
         constraint bed_assignments_one_patient_per_bed exclude using gist
-          (tenant_id with =, bed_id with =, period with &&)
+          (tenant_id with =, bed_id with =, period with &&),
+        constraint bed_assignments_one_bed_per_patient exclude using gist
+          (tenant_id with =, patient_id with =, period with &&)
       )`);
     this.addSql(
       'create index bed_assignments_tenant_id_encounter_id_idx on clinical.bed_assignments (tenant_id, encounter_id, started_at)',
