@@ -103,6 +103,9 @@ export async function issuePrescription(
  * Returns the allergies whose substance is the medication: the same code in the same system, or the
  * substance's folded name equal to the medication's or contained in it as whole words (an allergy to
  * "penicillin" matches "Penicillin V Potassium 250 MG Oral Tablet").
+ *
+ * NOTE: drug classes are not expanded, so an allergy coded as the penicillin class does not match
+ * amoxicillin unless the names share the words; that needs an RxNorm ingredient and class lookup.
  */
 export function matchingAllergies(
   allergies: Allergy[],
