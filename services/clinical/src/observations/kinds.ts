@@ -154,6 +154,9 @@ export const OXYGEN_SATURATION_CODES: Record<string, string> = {
   '2708-6': 'Oxygen saturation in Arterial blood',
 };
 
+/** The blood pressure panel; a filter by it selects its systolic and diastolic components. */
+export const BLOOD_PRESSURE_PANEL_CODE = '85354-9';
+
 /** Maps every LOINC code of a vital sign to its kind, for filters by code. */
 export const KIND_BY_CODE: Record<string, VitalSignKind> = {
   ...Object.fromEntries(Object.values(KIND_SPECS).map((spec) => [spec.code, spec.kind])),
