@@ -24,7 +24,7 @@ export interface KindSpec {
   /** Plausible values, inclusive, in the canonical unit. */
   min: number;
   max: number;
-  /** Decimal places the canonical value is rounded to; finer than any instrument of the kind reads. */
+  /** Decimal places of the stored canonical value, finer than any instrument of the kind reads. */
   decimals: number;
 }
 

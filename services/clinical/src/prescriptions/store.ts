@@ -105,7 +105,7 @@ export async function issuePrescription(
  * "penicillin" matches "Penicillin V Potassium 250 MG Oral Tablet").
  *
  * NOTE: drug classes are not expanded, so an allergy coded as the penicillin class does not match
- * amoxicillin unless the names share the words; that needs an RxNorm ingredient and class lookup.
+ * amoxicillin unless the names share the words. Matching classes needs an RxNorm class lookup.
  */
 export function matchingAllergies(
   allergies: Allergy[],
@@ -127,8 +127,8 @@ export function matchingAllergies(
 type FinalStatus = Exclude<PrescriptionStatus, 'ACTIVE'>;
 
 /**
- * Moves an ACTIVE prescription to a final status. STOPPED and CANCELLED need a reason; a prescription
- * that is not ACTIVE cannot change (CONFLICT naming its status).
+ * Moves an ACTIVE prescription to a final status. STOPPED and CANCELLED need a reason. A prescription
+ * that is not ACTIVE cannot change, which is a CONFLICT naming its status.
  */
 export async function changePrescriptionStatus(
   em: EntityManager,
