@@ -16,7 +16,7 @@ import {
   type SummaryContentInput,
 } from './store.js';
 
-/** Resolvers of discharge summaries. Writing needs encounter:write; they are read through Encounter. */
+/** Resolvers of discharge summaries. Writing needs encounter:write. They are read through Encounter. */
 export function dischargeSummaryResolvers(orm: MikroORM) {
   const write = <T>(context: SubgraphContext, work: (em: EntityManager, tenantId: string) => Promise<T>) => {
     const tenantId = tenantWith(context, ENCOUNTER_WRITE);

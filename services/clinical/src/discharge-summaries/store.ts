@@ -23,7 +23,7 @@ import { validateCodedText } from '../encounters/validation.js';
  */
 
 const SUMMARY = 'DischargeSummary';
-/** Most entries of one list (diagnoses, procedures, medications) in a summary. */
+/** Maximum number of entries in one list (diagnoses, procedures, medications) of a summary. */
 const MAX_ENTRIES = 100;
 
 export interface SummaryContentInput {
@@ -34,7 +34,7 @@ export interface SummaryContentInput {
   followUp?: string | null;
 }
 
-/** Validates summary content; every list may be empty, and a summary needs some content. */
+/** Validates summary content. Every list may be empty, but the summary as a whole may not. */
 export function validateSummaryContent(
   input: SummaryContentInput,
   path: string,
@@ -76,7 +76,7 @@ export function validateSummaryContent(
   return content;
 }
 
-/** Writes the DRAFT summary of an INPATIENT encounter; an encounter has at most one. */
+/** Writes the DRAFT summary of an INPATIENT encounter, which has at most one summary. */
 export async function createDischargeSummary(
   em: EntityManager,
   tenantId: string,
@@ -95,21 +95,21 @@ export async function createDischargeSummary(
   if (!encounter) throw HmsError.notFound('Encounter', encounterId);
   if (encounter.encounterClass !== 'INPATIENT') {
     throw HmsError.conflict(
-      `Encounter ${encounterId} is ${encounter.encounterClass}; only INPATIENT stays have discharge summaries.`,
+      `Encounter ${encounterId} is ${encounter.encounterClass}. Only INPATIENT stays have discharge summaries.`,
       {
         encounterClass: encounter.encounterClass,
       },
     );
   }
   if (VOIDED_STATUSES.includes(encounter.status)) {
-    throw HmsError.conflict(`Encounter ${encounterId} is ${encounter.status}; it takes no summary.`, {
+    throw HmsError.conflict(`Encounter ${encounterId} is ${encounter.status}. It takes no summary.`, {
       status: encounter.status,
     });
   }
   const existing = await em.findOne(DischargeSummary, { encounterId }, { fields: ['id'] });
   if (existing) {
     throw HmsError.conflict(
-      `Encounter ${encounterId} already has discharge summary ${existing.id}; edit or amend it.`,
+      `Encounter ${encounterId} already has discharge summary ${existing.id}. Edit or amend it.`,
       {
         existingId: existing.id,
       },
@@ -166,7 +166,7 @@ export async function updateDischargeSummaryDraft(
   return summary;
 }
 
-/** Signs a DRAFT summary; from then on it changes only by amendment. */
+/** Signs a DRAFT summary. From then on it changes only by amendment. */
 export async function signDischargeSummary(
   em: EntityManager,
   tenantId: string,
@@ -203,7 +203,7 @@ export async function amendDischargeSummary(
   });
   const summary = await lockSummary(em, id);
   if (summary.status !== 'SIGNED') {
-    throw HmsError.conflict(`Discharge summary ${id} is a DRAFT; edit it with updateDischargeSummaryDraft.`, {
+    throw HmsError.conflict(`Discharge summary ${id} is a DRAFT. Edit it with updateDischargeSummaryDraft.`, {
       status: summary.status,
     });
   }
@@ -234,7 +234,7 @@ async function lockSummary(em: EntityManager, id: string): Promise<DischargeSumm
 
 function assertDraft(summary: DischargeSummary): void {
   if (summary.status !== 'DRAFT') {
-    throw HmsError.conflict(`Discharge summary ${summary.id} is SIGNED; amend it instead.`, {
+    throw HmsError.conflict(`Discharge summary ${summary.id} is SIGNED. Amend it instead.`, {
       status: summary.status,
     });
   }

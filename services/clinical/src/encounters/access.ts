@@ -20,13 +20,13 @@ export const BED_UPDATE = 'bed:update';
 /** Who may see wards, beds and the census: whoever manages, admits to or turns over beds, or reads encounters. */
 export const WARD_READERS = [WARD_MANAGE, ADMISSION_WRITE, BED_UPDATE, ENCOUNTER_READ];
 
-/** Returns the tenant after checking `permission`; throws FORBIDDEN or UNAUTHENTICATED otherwise. */
+/** Returns the tenant after checking `permission`. Throws FORBIDDEN or UNAUTHENTICATED otherwise. */
 export function tenantWith(context: SubgraphContext, permission: string): string {
   requirePermission(context, permission);
   return requireTenant(context);
 }
 
-/** Returns the tenant after checking that the caller holds at least one of `permissions`. */
+/** Returns the tenant after checking that the caller has at least one of `permissions`. */
 export function tenantWithAny(context: SubgraphContext, permissions: readonly string[]): string {
   const principal = requirePrincipal(context);
   if (!permissions.some((permission) => principal.has(permission))) {

@@ -20,7 +20,7 @@ export const MAX_TEXT = 20_000;
 export const MAX_SHORT_TEXT = 500;
 
 /**
- * Returns the request's loader called `name`: every key asked for while one request resolves is read
+ * Returns the request's loader called `name`: every key requested while one request resolves is read
  * in one batch, in one tenant transaction. It lives in the request's memo, so batches never mix
  * requests or tenants.
  */
@@ -74,7 +74,7 @@ export function checkOptionalId(
 }
 
 /**
- * Trims an optional text; blank becomes null. Adds an error when it is longer than `max` or holds
+ * Trims an optional text, and blank becomes null. Adds an error when it is longer than `max` or contains
  * control characters other than tab and line breaks.
  */
 export function optionalText(
@@ -142,6 +142,8 @@ export function sourceIdConflict(entity: string, sourceId: string, existingId: s
 
 /** The exclusion constraint that keeps one patient per bed at any instant. */
 export const ONE_PATIENT_PER_BED = 'bed_assignments_one_patient_per_bed';
+/** The exclusion constraint that keeps a patient in one bed at any instant. */
+export const ONE_BED_PER_PATIENT = 'bed_assignments_one_bed_per_patient';
 
 /**
  * Flushes, turning violations of the rules the database enforces into CONFLICT: an overlapping bed
@@ -169,13 +171,26 @@ function conflictOf(error: unknown): HmsError | undefined {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
   if (code === '23P01' && constraint === ONE_PATIENT_PER_BED) {
     return HmsError.conflict(
-      'The bed is occupied during that time by another stay; choose another bed or read the ward census again.',
+      'The bed is occupied during that time by another stay. Choose another bed or read the ward census again.',
       { reason: 'BED_OCCUPIED' },
     );
   }
+  if (code === '23P01' && constraint === ONE_BED_PER_PATIENT) {
+    return HmsError.conflict(
+      'The patient is in another bed during that time. Check the stays of the patient and the times given.',
+      { reason: 'PATIENT_IN_ANOTHER_BED' },
+    );
+  }
+  // Two writes that add overlapping stays for one patient in different beds can each wait for the
+  // other's row in the exclusion check. PostgreSQL then aborts one of them, which may simply retry.
+  if (code === '40P01') {
+    return HmsError.conflict('A concurrent write changed the same beds or stays. Retry the request.', {
+      reason: 'CONCURRENT_WRITE',
+    });
+  }
   if (code === '23505' && constraint?.endsWith('_source_id_key')) {
     return HmsError.conflict(
-      'A record with this sourceId was created at the same moment; read it and retry.',
+      'A record with this sourceId was created at the same moment. Read it and retry.',
       {
         field: 'sourceId',
       },
@@ -183,24 +198,24 @@ function conflictOf(error: unknown): HmsError | undefined {
   }
   if (code === '23505' && constraint === 'admissions_tenant_id_patient_id_current_key') {
     return HmsError.conflict(
-      'The patient is already admitted; transfer or discharge the current stay first.',
+      'The patient is already admitted. Transfer or discharge the current stay first.',
       {
         reason: 'ALREADY_ADMITTED',
       },
     );
   }
   if (code === '23505' && constraint?.endsWith('_code_key')) {
-    return HmsError.conflict('The code is already taken in this tenant; choose another code.', {
+    return HmsError.conflict('The code is already taken in this tenant. Choose another code.', {
       field: 'code',
     });
   }
   if (code === '23505' && constraint === 'diagnoses_tenant_id_encounter_id_primary_key') {
     return HmsError.conflict(
-      'Another primary diagnosis was recorded at the same moment; read the encounter and retry.',
+      'Another primary diagnosis was recorded at the same moment. Read the encounter and retry.',
     );
   }
   if (code === SIGNED_CONTENT_SQLSTATE) {
-    return HmsError.conflict('Signed content cannot be changed; amend it instead.', { reason: 'SIGNED' });
+    return HmsError.conflict('Signed content cannot be changed. Amend it instead.', { reason: 'SIGNED' });
   }
   return undefined;
 }

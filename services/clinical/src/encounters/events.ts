@@ -12,7 +12,7 @@ export interface Change<Desc extends PayloadSchema> {
   subject: { type: string; id: string };
   payloadSchema: Desc;
   payload: DomainEvent<Desc>['payload'];
-  /** Orders the events of one aggregate; the subject id unless given. */
+  /** Orders the events of one aggregate. It is the subject id unless given. */
   key?: string;
   audit: {
     /** Dotted action, such as `encounter.close`. */
@@ -21,7 +21,7 @@ export interface Change<Desc extends PayloadSchema> {
     patientId?: string;
     /** Names of the changed fields, never their values. */
     changedFields?: readonly string[];
-    /** Free-text reason without personal or health data; never the user's text. */
+    /** Free-text reason without personal or health data. Never the user's text. */
     reason?: string;
   };
 }
@@ -54,6 +54,28 @@ export async function recordChange<Desc extends PayloadSchema>(
     changedFields: change.audit.changedFields,
     outcome: Outcome.SUCCESS,
     reason: change.audit.reason,
+  });
+}
+
+/**
+ * Writes the audit record of a write that changed nothing, such as an update sending stored values.
+ * It is still audited, because someone wrote to the record, but it publishes no event.
+ */
+export async function recordUnchangedWrite(
+  em: EntityManager,
+  origin: EventOrigin,
+  tenantId: string,
+  subject: { type: string; id: string },
+  audit: Change<PayloadSchema>['audit'],
+): Promise<void> {
+  await publisher.recordAudit(em, origin, {
+    tenantId,
+    action: audit.action,
+    operation: audit.operation,
+    entity: subject,
+    patientId: audit.patientId,
+    changedFields: [],
+    outcome: Outcome.SUCCESS,
   });
 }
 

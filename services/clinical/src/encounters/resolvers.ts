@@ -40,7 +40,7 @@ import {
 
 /**
  * Resolvers of encounters, diagnoses, departments and the Patient fields of encounters. Each checks
- * its permission first and works in one tenant transaction taken from the verified token; fields that
+ * its permission first and works in one tenant transaction taken from the verified token. Fields that
  * resolve per parent go through the request's loaders.
  */
 export function encounterResolvers(orm: MikroORM) {

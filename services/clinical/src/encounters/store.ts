@@ -7,7 +7,7 @@ import { Diagnosis } from '../entities/diagnosis.js';
 import { Encounter, type EncounterStatus } from '../entities/encounter.js';
 import { Patient } from '../entities/patient.js';
 import { flushOrConflict, sourceIdConflict } from './common.js';
-import { Operation, recordChange } from './events.js';
+import { Operation, recordChange, recordUnchangedWrite } from './events.js';
 import {
   validateOpenEncounter,
   validateReason,
@@ -129,7 +129,9 @@ export async function encounterOpened(
   });
 }
 
-/** Applies updateEncounter's input and writes its event (when a field changed) and audit record. */
+/**
+ * Applies updateEncounter's input and writes its audit record, and its event when a field changed.
+ */
 export async function updateEncounter(
   em: EntityManager,
   tenantId: string,
@@ -173,6 +175,18 @@ export async function updateEncounter(
         changedFields,
       },
     });
+  } else {
+    await recordUnchangedWrite(
+      em,
+      origin,
+      tenantId,
+      { type: ENCOUNTER, id },
+      {
+        action: 'encounter.update',
+        operation: Operation.UPDATE,
+        patientId: encounter.patientId,
+      },
+    );
   }
   return encounter;
 }
@@ -201,7 +215,7 @@ export async function changeEncounterStatus(
   const transition = TRANSITIONS[target];
   if (!transition.from.includes(encounter.status)) {
     throw HmsError.conflict(
-      `Encounter ${id} is ${encounter.status}; it can become ${target} only from ${transition.from.join(' or ')}.`,
+      `Encounter ${id} is ${encounter.status}. It can become ${target} only from ${transition.from.join(' or ')}.`,
       { status: encounter.status, allowedFrom: transition.from },
     );
   }
@@ -264,7 +278,7 @@ async function assertInpatientTransition(
 ): Promise<void> {
   if (target === 'CLOSED') {
     throw HmsError.conflict(
-      `Encounter ${encounter.id} is an INPATIENT stay; it closes when recordDeparture records the departure.`,
+      `Encounter ${encounter.id} is an INPATIENT stay. It closes when recordDeparture records the departure.`,
       { encounterClass: 'INPATIENT' },
     );
   }
@@ -273,7 +287,7 @@ async function assertInpatientTransition(
     // NOTE: voiding a stay while its bed is held would leave the bed OCCUPIED with no current stay, so
     // the departure is recorded first, which frees the bed through the usual CLEANING step.
     throw HmsError.conflict(
-      `Encounter ${encounter.id} still holds a bed; record the departure before cancelling it or marking it entered in error.`,
+      `Encounter ${encounter.id} still occupies a bed. Record the departure before cancelling it or marking it entered in error.`,
       { reason: 'STILL_ADMITTED' },
     );
   }
@@ -308,7 +322,7 @@ export async function addDiagnoses(
 ): Promise<Diagnosis[]> {
   if (drafts.length === 0) return [];
   if (VOIDED_STATUSES.includes(encounter.status)) {
-    throw HmsError.conflict(`Encounter ${encounter.id} is ${encounter.status}; it takes no diagnoses.`, {
+    throw HmsError.conflict(`Encounter ${encounter.id} is ${encounter.status}. It takes no diagnoses.`, {
       status: encounter.status,
     });
   }
@@ -336,6 +350,7 @@ export async function addDiagnoses(
       sourceId: draft.sourceId,
     }),
   );
+  encounter.updatedAt = now;
   await flushOrConflict(em);
   for (const diagnosis of diagnoses) {
     await diagnosisChanged(em, tenantId, encounter, diagnosis.id, 'added', actor.origin);
@@ -343,7 +358,7 @@ export async function addDiagnoses(
   return diagnoses;
 }
 
-/** Marks a diagnosis removed with the reason; it stays stored and stops being listed. */
+/** Marks a diagnosis removed with the reason. It stays stored and stops being listed. */
 export async function removeDiagnosis(
   em: EntityManager,
   tenantId: string,

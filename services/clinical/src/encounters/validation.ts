@@ -74,7 +74,7 @@ export function validateCodedText(
   return { codeSystem, code, text };
 }
 
-/** Validates the diagnoses of one request; at most one of them may be primary. */
+/** Validates the diagnoses of one request. At most one of them may be primary. */
 export function validateDiagnoses(
   errors: InputErrors,
   inputs: readonly DiagnosisInput[] | null | undefined,
@@ -115,7 +115,7 @@ export function validateOpenEncounter(input: OpenEncounterInput, now: Date): Ope
   if (encounterClass === 'INPATIENT') {
     errors.add(
       'input.class',
-      'must be AMBULATORY or EMERGENCY; open INPATIENT encounters with admitPatient or recordPastAdmission',
+      'must be AMBULATORY or EMERGENCY. Open INPATIENT encounters with admitPatient or recordPastAdmission',
     );
   } else if (!ENCOUNTER_CLASSES.includes(encounterClass)) {
     errors.add('input.class', 'must be AMBULATORY or EMERGENCY');
@@ -142,7 +142,7 @@ export function validateOpenEncounter(input: OpenEncounterInput, now: Date): Ope
   return draft;
 }
 
-/** Validates updateEncounter's input; keys left out of the input stay out of the result. */
+/** Validates updateEncounter's input. Keys left out of the input stay out of the result. */
 export function validateUpdateEncounter(input: UpdateEncounterInput): UpdateEncounterInput {
   const errors = new InputErrors();
   const draft: UpdateEncounterInput = {};
@@ -155,7 +155,7 @@ export function validateUpdateEncounter(input: UpdateEncounterInput): UpdateEnco
   }
   if (input.attendingId !== undefined) {
     if (input.attendingId === null)
-      errors.add('input.attendingId', 'must not be null; every encounter has an attending');
+      errors.add('input.attendingId', 'must not be null. Every encounter has an attending');
     checkOptionalId(errors, input.attendingId, 'input.attendingId', 'user');
     draft.attendingId = input.attendingId;
   }

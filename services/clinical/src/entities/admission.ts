@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-/** The hospital stay of an INPATIENT encounter; wardId and bedId are the current (or last) place. */
+/** The hospital stay of an INPATIENT encounter. The wardId and bedId are the current (or last) place. */
 export const Admission = defineEntity({
   name: 'Admission',
   tableName: 'admissions',
@@ -14,7 +14,7 @@ export const Admission = defineEntity({
     admittedAt: p.datetime(),
     dischargeOrderedAt: p.datetime().nullable(),
     dischargeOrderedBy: p.uuid().nullable(),
-    /** When the patient left; null while admitted. */
+    /** When the patient left. Null while admitted. */
     dischargedAt: p.datetime().nullable(),
   },
   filters: tenantFilters,

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-/** A department of a tenant, such as cardiology; encounters and wards may name one. */
+/** A department of a tenant, such as cardiology. Encounters and wards may name one. */
 export const Department = defineEntity({
   name: 'Department',
   tableName: 'departments',

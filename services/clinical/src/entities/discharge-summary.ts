@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 import { DOCUMENT_STATUSES } from './note.js';
 
-/** The discharge summary of an INPATIENT encounter; its content lives in summary versions. */
+/** The discharge summary of an INPATIENT encounter. Its content lives in summary versions. */
 export const DischargeSummary = defineEntity({
   name: 'DischargeSummary',
   tableName: 'discharge_summaries',

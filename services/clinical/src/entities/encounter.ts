@@ -7,7 +7,7 @@ export type EncounterClass = (typeof ENCOUNTER_CLASSES)[number];
 export const ENCOUNTER_STATUSES = ['OPEN', 'IN_PROGRESS', 'CLOSED', 'CANCELLED', 'ENTERED_IN_ERROR'] as const;
 export type EncounterStatus = (typeof ENCOUNTER_STATUSES)[number];
 
-/** An OPD visit, emergency visit or hospital stay of a patient; see EncounterStatus for its life cycle. */
+/** An OPD visit, emergency visit or hospital stay of a patient. See EncounterStatus for its life cycle. */
 export const Encounter = defineEntity({
   name: 'Encounter',
   tableName: 'encounters',

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-/** The sections of a SOAP note; a section left empty is null. */
+/** The sections of a SOAP note. A section left empty is null. */
 export interface SoapValue {
   subjective: string | null;
   objective: string | null;

@@ -16,7 +16,7 @@ export type NoteKind = (typeof NOTE_KINDS)[number];
 export const DOCUMENT_STATUSES = ['DRAFT', 'SIGNED'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
-/** A clinical note of an encounter. Its content lives in note versions; currentVersion is the latest. */
+/** A clinical note of an encounter. Its content lives in note versions, and currentVersion is the latest. */
 export const Note = defineEntity({
   name: 'Note',
   tableName: 'notes',

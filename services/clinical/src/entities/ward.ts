@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
 import { tenantFilters } from '@hms/service-kit';
 
-/** A ward of a tenant, which holds beds. */
+/** A ward of a tenant, which contains beds. */
 export const Ward = defineEntity({
   name: 'Ward',
   tableName: 'wards',

@@ -24,9 +24,9 @@ const TABLES = [
  * every key and index starts with tenant_id.
  *
  * Two rules live in the database so that no code path can break them:
- * - a bed holds one patient at a time: bed assignments carry their period as a tstzrange, and an
- *   exclusion constraint (btree_gist) rejects two overlapping periods of one bed, for current and
- *   historic stays alike;
+ * - a bed has one patient at a time, and a patient one bed: bed assignments carry their period as a
+ *   tstzrange, and exclusion constraints (btree_gist) reject two overlapping periods of one bed or of
+ *   one patient, for current and historic stays alike;
  * - signed content is never overwritten: a trigger rejects UPDATE and DELETE of a signed note or
  *   discharge summary version, so an amendment can only add a version.
  */
@@ -173,7 +173,9 @@ export class Migration20261210000000CreateEncounters extends Migration {
           references clinical.admissions (tenant_id, encounter_id),
         constraint bed_assignments_bed_fkey foreign key (tenant_id, bed_id) references clinical.beds (tenant_id, id),
         constraint bed_assignments_one_patient_per_bed exclude using gist
-          (tenant_id with =, bed_id with =, period with &&)
+          (tenant_id with =, bed_id with =, period with &&),
+        constraint bed_assignments_one_bed_per_patient exclude using gist
+          (tenant_id with =, patient_id with =, period with &&)
       )`);
     this.addSql(
       'create index bed_assignments_tenant_id_encounter_id_idx on clinical.bed_assignments (tenant_id, encounter_id, started_at)',
@@ -258,12 +260,12 @@ export class Migration20261210000000CreateEncounters extends Migration {
           references clinical.discharge_summaries (tenant_id, id)
       )`);
 
-    // Signing sets signed on a draft version, which the trigger allows; from then on the row is final.
+    // Signing sets signed on a draft version, which the trigger allows. From then on the row is final.
     this.addSql(`
       create function clinical.reject_signed_change() returns trigger language plpgsql as $$
       begin
         if old.signed then
-          raise exception 'Signed content of %.% cannot be changed or deleted; add an amendment instead.',
+          raise exception 'Signed content of %.% cannot be changed or deleted. Add an amendment instead.',
             tg_table_name, old.id using errcode = '${SIGNED_CONTENT_SQLSTATE}';
         end if;
         return case when tg_op = 'DELETE' then old else new end;

@@ -29,10 +29,10 @@ import {
   type NoteContentInput,
 } from './store.js';
 
-/** Permissions that allow writing some note; which kinds each allows is checked per note. */
+/** Permissions that allow writing some note. Which kinds each allows is checked per note. */
 const NOTE_WRITERS = [NOTE_WRITE, NURSING_NOTE_WRITE];
 
-/** Resolvers of clinical notes. Reading needs note:read; writing is checked per note kind. */
+/** Resolvers of clinical notes. Reading needs note:read. Writing is checked per note kind. */
 export function noteResolvers(orm: MikroORM) {
   /**
    * Returns the kind check of the caller: note:write allows every kind, nursing_note:write only

@@ -15,7 +15,7 @@ import { Operation, recordChange } from '../encounters/events.js';
 import { VOIDED_STATUSES, type Actor } from '../encounters/store.js';
 
 /**
- * Clinical notes. A DRAFT is edited in place by its author; signing makes version 1 final, and an
+ * Clinical notes. A DRAFT is edited in place by its author. Signing makes version 1 final, and an
  * amendment adds a signed version with the amender, time and reason. The note_versions trigger rejects
  * any change of a signed version, so no code path can overwrite one.
  */
@@ -33,7 +33,7 @@ export interface CreateNoteInput {
   content: NoteContentInput;
 }
 
-/** Decides whether the caller may write notes of a kind; the resolver passes the permission check. */
+/** Decides whether the caller may write notes of a kind. The resolver passes the permission check. */
 export type KindPermission = (kind: NoteKind) => void;
 
 /** Validates note content: a SOAP note needs soap, other kinds text or soap, never both. */
@@ -81,7 +81,7 @@ export async function createNote(
   const encounter = await em.findOne(Encounter, { id: input.encounterId });
   if (!encounter) throw HmsError.notFound('Encounter', input.encounterId);
   if (VOIDED_STATUSES.includes(encounter.status)) {
-    throw HmsError.conflict(`Encounter ${encounter.id} is ${encounter.status}; it takes no notes.`, {
+    throw HmsError.conflict(`Encounter ${encounter.id} is ${encounter.status}. It takes no notes.`, {
       status: encounter.status,
     });
   }
@@ -114,7 +114,7 @@ export async function createNote(
   return note;
 }
 
-/** Replaces the content of a DRAFT note; only its author may. */
+/** Replaces the content of a DRAFT note. Only its author may. */
 export async function updateNoteDraft(
   em: EntityManager,
   tenantId: string,
@@ -138,7 +138,7 @@ export async function updateNoteDraft(
   return note;
 }
 
-/** Signs a DRAFT note; only its author may. From then on its content changes only by amendment. */
+/** Signs a DRAFT note. Only its author may. From then on its content changes only by amendment. */
 export async function signNote(
   em: EntityManager,
   tenantId: string,
@@ -156,7 +156,7 @@ export async function signNote(
   return note;
 }
 
-/** Adds a signed version to a SIGNED note with the amender, time and reason; earlier versions stay. */
+/** Adds a signed version to a SIGNED note with the amender, time and reason. Earlier versions stay. */
 export async function amendNote(
   em: EntityManager,
   tenantId: string,
@@ -173,7 +173,7 @@ export async function amendNote(
   const amendmentReason = requiredText(errors, reason, 'reason', MAX_SHORT_TEXT);
   errors.throwIfAny();
   if (note.status !== 'SIGNED') {
-    throw HmsError.conflict(`Note ${id} is a DRAFT; its author edits it with updateNoteDraft.`, {
+    throw HmsError.conflict(`Note ${id} is a DRAFT. Its author edits it with updateNoteDraft.`, {
       status: note.status,
     });
   }
@@ -206,7 +206,7 @@ async function lockNote(em: EntityManager, id: string, permit: KindPermission): 
 
 function assertDraftOfAuthor(note: Note, actor: Actor, action: 'edit' | 'sign'): void {
   if (note.status !== 'DRAFT') {
-    throw HmsError.conflict(`Note ${note.id} is SIGNED; amend it instead.`, { status: note.status });
+    throw HmsError.conflict(`Note ${note.id} is SIGNED. Amend it instead.`, { status: note.status });
   }
   if (note.authorId !== actor.userId) {
     throw HmsError.forbiddenBecause(`Only the author of note ${note.id} may ${action} its draft.`);

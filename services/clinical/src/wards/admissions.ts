@@ -114,7 +114,7 @@ export async function admitPatient(
 
 /**
  * Records a finished stay without touching any bed's current status. Without a bed id it takes the
- * first bed of the ward (by code) free over the whole stay; the exclusion constraint still rejects an
+ * first bed of the ward (by code) free over the whole stay. The exclusion constraint still rejects an
  * overlap that a concurrent write created in between.
  */
 export async function recordPastAdmission(
@@ -147,19 +147,19 @@ export async function recordPastAdmission(
   if (!ward) throw HmsError.notFound('Ward', input.wardId);
   let bedId = input.bedId ?? undefined;
   if (!bedId) {
-    // NOTE: another write may take the picked bed over the same period before the lock below; the
+    // NOTE: another write may take the picked bed over the same period before the lock below. The
     // exclusion constraint then rejects this stay with CONFLICT and the caller retries.
     bedId = await bedFreeOver(em, ward.id, input.admittedAt, input.dischargedAt);
     if (!bedId) {
       throw HmsError.conflict(
-        `Ward ${ward.code} has no bed free over the whole stay; add a bed or name one.`,
+        `Ward ${ward.code} has no bed free over the whole stay. Add a bed or name one.`,
         {
           reason: 'NO_FREE_BED',
         },
       );
     }
   }
-  // The lock queues concurrent writes to one bed, as in lockFreeBed; the bed's status does not matter
+  // The lock queues concurrent writes to one bed, as in lockFreeBed. The bed's status does not matter
   // for a stay that is over.
   const bed = await em.findOne(Bed, { id: bedId, wardId: ward.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!bed) throw HmsError.notFound('Bed', bedId);
@@ -240,7 +240,7 @@ export async function transferPatient(
   return encounter;
 }
 
-/** Records the doctor's discharge order; the patient keeps the bed until the departure. */
+/** Records the doctor's discharge order. The patient keeps the bed until the departure. */
 export async function orderDischarge(
   em: EntityManager,
   tenantId: string,
@@ -287,9 +287,12 @@ export async function recordDeparture(
   const { encounter, admission } = await lockCurrentStay(em, encounterId);
   if (!admission.dischargeOrderedAt) {
     throw HmsError.conflict(
-      `The discharge of encounter ${encounterId} has not been ordered; a doctor orders it before the departure is recorded.`,
+      `The discharge of encounter ${encounterId} has not been ordered. A doctor orders it before the departure is recorded.`,
       { reason: 'DISCHARGE_NOT_ORDERED' },
     );
+  }
+  if (at.getTime() < admission.dischargeOrderedAt.getTime()) {
+    throw HmsError.badUserInput([{ field: 'departedAt', message: 'must not be before the discharge order' }]);
   }
   const current = await currentAssignment(em, encounterId);
   if (at.getTime() <= current.startedAt.getTime()) {
@@ -383,7 +386,7 @@ async function lockFreeBed(em: EntityManager, bedId: string): Promise<Bed> {
   const bed = await em.findOne(Bed, { id: bedId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!bed) throw HmsError.notFound('Bed', bedId);
   if (bed.status !== 'FREE') {
-    throw HmsError.conflict(`Bed ${bed.code} is ${bed.status}; a patient can be put only in a FREE bed.`, {
+    throw HmsError.conflict(`Bed ${bed.code} is ${bed.status}. A patient can be put only in a FREE bed.`, {
       bedId,
       status: bed.status,
     });

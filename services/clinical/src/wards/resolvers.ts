@@ -177,7 +177,5 @@ export function wardResolvers(orm: MikroORM) {
       assignments: (admission: Admission, _: unknown, context: SubgraphContext) =>
         loaders(context, admission.tenantId).assignments.load(admission.encounterId),
     },
-
-    WardCensus: {},
   };
 }

@@ -15,7 +15,7 @@ import { assertDepartmentExists } from '../encounters/store.js';
 
 const WARD = 'Ward';
 const BED = 'Bed';
-/** Most beds one request may add, so one mutation cannot grow a ward without bound. */
+/** Maximum number of beds one request may add, so one mutation cannot grow a ward without bound. */
 const MAX_BEDS_PER_REQUEST = 200;
 /** Codes are short identifiers staff type and print on bed labels, such as ICU or 12A. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -48,7 +48,7 @@ function checkBedCodes(errors: InputErrors, codes: readonly string[], field: str
   return checked;
 }
 
-/** Creates a department; its code is unique in the tenant. */
+/** Creates a department. Its code is unique in the tenant. */
 export async function createDepartment(
   em: EntityManager,
   tenantId: string,
@@ -147,7 +147,7 @@ export async function updateWard(
   return ward;
 }
 
-/** Adds FREE beds to a ward; a code already used in the ward is a CONFLICT. */
+/** Adds FREE beds to a ward. A code already used in the ward is a CONFLICT. */
 export async function addBeds(
   em: EntityManager,
   tenantId: string,
@@ -216,7 +216,7 @@ export async function changeBedStatus(
   if (!bed) throw HmsError.notFound(BED, bedId);
   if (!from.includes(bed.status)) {
     throw HmsError.conflict(
-      `Bed ${bed.code} is ${bed.status}; it can become ${to} only from ${from.join(' or ')}.`,
+      `Bed ${bed.code} is ${bed.status}. It can become ${to} only from ${from.join(' or ')}.`,
       {
         bedId,
         status: bed.status,
@@ -256,7 +256,7 @@ export async function blockBed(
   return changeBedStatus(em, tenantId, bedId, ['FREE', 'CLEANING'], 'BLOCKED', now, origin, text);
 }
 
-/** Returns the first bed of a ward, by code, with no stay overlapping [from, to); undefined when none. */
+/** Returns the first bed of a ward, by code, with no stay overlapping [from, to). Undefined when none. */
 export async function bedFreeOver(
   em: EntityManager,
   wardId: string,

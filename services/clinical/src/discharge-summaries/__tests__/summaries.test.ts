@@ -56,7 +56,7 @@ const VIA_ENCOUNTER = `query E($id: ID!) { encounter(id: $id) { dischargeSummary
 const CONTENT = {
   diagnoses: [{ codeSystem: 'ICD10', code: 'J18.9', text: 'Pneumonia' }],
   procedures: [{ text: 'Chest X-ray' }],
-  hospitalCourse: 'Treated with antibiotics; improved.',
+  hospitalCourse: 'Treated with antibiotics. Improved.',
   medicationsOnDischarge: ['Amoxicillin 500 mg three times daily for 5 days'],
   followUp: 'Clinic in one week',
 };
@@ -133,7 +133,7 @@ describe('discharge summaries', () => {
       ]),
       [
         [1, 'Antibiotics for 3 days.', null],
-        [2, 'Treated with antibiotics; improved.', 'Follow-up date changed'],
+        [2, 'Treated with antibiotics. Improved.', 'Follow-up date changed'],
       ],
     );
     const read = await ok<{ encounter: { dischargeSummary: { version: number } } }>(

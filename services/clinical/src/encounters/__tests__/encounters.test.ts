@@ -107,7 +107,7 @@ describe('encounters', () => {
     assert.ok(closed.closeEncounter.endedAt);
   });
 
-  test('transitions refused with CONFLICT', async () => {
+  test('transitions rejected with CONFLICT', async () => {
     const encounter = await open();
 
     const { body: closeOpen } = await harness.graphql(CLOSE, { id: encounter.id }, tenant.tokens.doctor);

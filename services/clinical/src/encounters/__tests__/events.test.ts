@@ -297,6 +297,32 @@ describe('encounter events and audit records', () => {
     ]);
   });
 
+  test('unchanged update: audit without event', async () => {
+    const tenant = await newTenant(harness);
+    const patientId = await registerPatient(harness, tenant);
+    const opened = await ok<{ openEncounter: { id: string } }>(
+      harness,
+      OPEN_ENCOUNTER,
+      { input: { patientId, chiefComplaint: 'Fever' } },
+      tenant.tokens.doctor,
+    );
+    const before = await countOf(tenant);
+
+    await ok(
+      harness,
+      'mutation ($id: ID!) { updateEncounter(id: $id, input: { chiefComplaint: "Fever" }) { id } }',
+      { id: opened.openEncounter.id },
+      tenant.tokens.doctor,
+    );
+
+    const rows = await outboxOf(tenant, before);
+    assert.deepEqual(domainTypes(rows), []);
+    assert.deepEqual(
+      audits(rows).map((record) => [record.action, record.changedFields.length]),
+      [['encounter.update', 0]],
+    );
+  });
+
   test('ward changes audited', async () => {
     const tenant = await newTenant(harness);
     const before = await countOf(tenant);

@@ -119,17 +119,17 @@ describe('clinical notes', () => {
     const amended = await ok<{ amendNote: NoteData }>(
       harness,
       AMEND,
-      { id: note.id, content: { text: 'Stable overnight; febrile at 04:00' }, reason: 'Late entry' },
+      { id: note.id, content: { text: 'Stable overnight. Febrile at 04:00' }, reason: 'Late entry' },
       tenant.tokens.doctor,
     );
     const result = amended.amendNote;
     assert.equal(result.version, 2);
-    assert.equal(result.text, 'Stable overnight; febrile at 04:00');
+    assert.equal(result.text, 'Stable overnight. Febrile at 04:00');
     assert.deepEqual(
       result.versions.map((version) => [version.version, version.text, version.amendmentReason]),
       [
         [1, 'Stable overnight', null],
-        [2, 'Stable overnight; febrile at 04:00', 'Late entry'],
+        [2, 'Stable overnight. Febrile at 04:00', 'Late entry'],
       ],
     );
   });
@@ -251,7 +251,7 @@ describe('clinical notes', () => {
       await client.end();
     }
 
-    // The owner is refused too: the trigger does not depend on the role.
+    // The owner is rejected too, because the trigger does not depend on the role.
     await assert.rejects(
       admin.query("update clinical.note_versions set text = 'overwritten' where note_id = $1", [note.id]),
       (error: { code?: string }) => error.code === '55000',
@@ -260,7 +260,7 @@ describe('clinical notes', () => {
     assert.equal(stored.note.text, 'Final words');
   });
 
-  test('notes of a cancelled encounter refused', async () => {
+  test('notes of a cancelled encounter rejected', async () => {
     const patientId = await registerPatient(harness, tenant);
     const data = await ok<{ openEncounter: { id: string } }>(
       harness,

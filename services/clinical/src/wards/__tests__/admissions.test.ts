@@ -249,7 +249,7 @@ describe('wards, beds and admissions', () => {
     assert.deepEqual(errorCodes(body), ['FORBIDDEN']);
   });
 
-  test('blocked bed refuses admission', async () => {
+  test('blocked bed rejects admission', async () => {
     const ward = await createWard(harness, tenant, ['1']);
     const blocked = await ok<{ blockBed: { status: string; blockedReason: string } }>(
       harness,
@@ -447,6 +447,56 @@ describe('wards, beds and admissions', () => {
     );
 
     assert.equal(data.recordPastAdmission.admission.bed?.status, 'OCCUPIED');
+  });
+
+  test('past stays of one patient cannot overlap', async () => {
+    const first = await createWard(harness, tenant, ['1']);
+    const second = await createWard(harness, tenant, ['1']);
+    const patientId = await registerPatient(harness, tenant);
+    await ok(
+      harness,
+      PAST,
+      {
+        input: {
+          patientId,
+          wardId: first.id,
+          admittedAt: '2019-06-01T00:00:00Z',
+          dischargedAt: '2019-06-10T00:00:00Z',
+        },
+      },
+      tenant.tokens.doctor,
+    );
+
+    const { body } = await harness.graphql(
+      PAST,
+      {
+        input: {
+          patientId,
+          wardId: second.id,
+          admittedAt: '2019-06-05T00:00:00Z',
+          dischargedAt: '2019-06-07T00:00:00Z',
+        },
+      },
+      tenant.tokens.doctor,
+    );
+
+    assert.deepEqual(errorCodes(body), ['CONFLICT']);
+    assert.equal(firstError(body).reason, 'PATIENT_IN_ANOTHER_BED');
+  });
+
+  test('departure not before the discharge order', async () => {
+    const ward = await createWard(harness, tenant, ['1']);
+    const encounterId = await admit(harness, tenant, await registerPatient(harness, tenant), ward.beds['1']!);
+    await ok(harness, ORDER_DISCHARGE, { encounterId }, tenant.tokens.doctor);
+
+    const { body } = await harness.graphql(
+      DEPART,
+      { encounterId, departedAt: new Date(Date.now() - 3_600_000).toISOString() },
+      tenant.tokens.nurse,
+    );
+
+    assert.deepEqual(errorCodes(body), ['BAD_USER_INPUT']);
+    assert.deepEqual(invalidFields(body), ['departedAt']);
   });
 
   test('past admission input checked', async () => {

@@ -17,7 +17,9 @@ export const file_hms_clinical_v1_encounter_events: GenFile = /*@__PURE__*/
 /**
  * Types "clinical.encounter.opened", "clinical.encounter.updated", "clinical.encounter.started",
  * "clinical.encounter.closed", "clinical.encounter.cancelled" and
- * "clinical.encounter.entered_in_error".
+ * "clinical.encounter.entered_in_error". A past visit documented afterwards publishes only
+ * "opened", with status CLOSED, and a stay closes with "clinical.admission.discharged" followed by
+ * "closed".
  *
  * @generated from message hms.clinical.v1.EncounterChanged
  */
@@ -47,7 +49,7 @@ export type EncounterChanged = Message<"hms.clinical.v1.EncounterChanged"> & {
   status: string;
 
   /**
-   * The status before the change; empty for "opened".
+   * The status before the change. Empty for "opened".
    *
    * @generated from field: string previous_status = 5;
    */
@@ -100,7 +102,8 @@ export const DiagnosisChangedSchema: GenMessage<DiagnosisChanged> = /*@__PURE__*
 /**
  * Types "clinical.admission.admitted", "clinical.admission.transferred",
  * "clinical.admission.discharge_ordered", "clinical.admission.discharged" and
- * "clinical.admission.recorded" (a finished past stay documented afterwards).
+ * "clinical.admission.recorded" (a finished past stay documented afterwards, such as by an import;
+ * it changes no bed's status, so consumers that charge for current stays can skip it).
  *
  * @generated from message hms.clinical.v1.AdmissionChanged
  */
@@ -116,7 +119,7 @@ export type AdmissionChanged = Message<"hms.clinical.v1.AdmissionChanged"> & {
   patientId: string;
 
   /**
-   * The ward and bed after the change; bed_id is empty for a past stay recorded without a bed.
+   * The ward and bed after the change. The bed_id is empty for a past stay recorded without a bed.
    *
    * @generated from field: string ward_id = 3;
    */
@@ -128,7 +131,7 @@ export type AdmissionChanged = Message<"hms.clinical.v1.AdmissionChanged"> & {
   bedId: string;
 
   /**
-   * The ward and bed before a transfer; empty for other types.
+   * The ward and bed before a transfer. Empty for other types.
    *
    * @generated from field: string previous_ward_id = 5;
    */
