@@ -14,9 +14,9 @@ import { SIGNED_CONTENT_SQLSTATE } from '../migrations/Migration20261210000000Cr
 /** Largest number of keys one batched query reads, to keep the `in` list and the result bounded. */
 const MAX_BATCH = 500;
 
-/** Longest free text accepted in one field (a chief complaint, a note section), in characters. */
+/** Maximum length of free text in one field (a chief complaint, a note section), in characters. */
 export const MAX_TEXT = 20_000;
-/** Longest short text (codes, names, reasons, source ids), in characters. */
+/** Maximum length of short text (codes, names, reasons, source ids), in characters. */
 export const MAX_SHORT_TEXT = 500;
 
 /**
@@ -169,6 +169,16 @@ export async function executeOrConflict<T>(work: () => Promise<T>): Promise<T> {
 
 function conflictOf(error: unknown): HmsError | undefined {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
+  if (code === '23P01' || code === '40P01') return stayConflictOf(code, constraint);
+  if (code === '23505') return uniqueConflictOf(constraint);
+  if (code === SIGNED_CONTENT_SQLSTATE) {
+    return HmsError.conflict('Signed content cannot be changed. Amend it instead.', { reason: 'SIGNED' });
+  }
+  return undefined;
+}
+
+/** Maps a violated exclusion constraint of bed assignments, or a deadlock, to CONFLICT. */
+function stayConflictOf(code: string, constraint: string | undefined): HmsError | undefined {
   if (code === '23P01' && constraint === ONE_PATIENT_PER_BED) {
     return HmsError.conflict(
       'The bed is occupied during that time by another stay. Choose another bed or read the ward census again.',
@@ -181,6 +191,7 @@ function conflictOf(error: unknown): HmsError | undefined {
       { reason: 'PATIENT_IN_ANOTHER_BED' },
     );
   }
+
   // Two writes that add overlapping stays for one patient in different beds can each wait for the
   // other's row in the exclusion check. PostgreSQL then aborts one of them, which may simply retry.
   if (code === '40P01') {
@@ -188,7 +199,12 @@ function conflictOf(error: unknown): HmsError | undefined {
       reason: 'CONCURRENT_WRITE',
     });
   }
-  if (code === '23505' && constraint?.endsWith('_source_id_key')) {
+  return undefined;
+}
+
+/** Maps a violated unique key (source id, code, current stay, primary diagnosis) to CONFLICT. */
+function uniqueConflictOf(constraint: string | undefined): HmsError | undefined {
+  if (constraint?.endsWith('_source_id_key')) {
     return HmsError.conflict(
       'A record with this sourceId was created at the same moment. Read it and retry.',
       {
@@ -196,7 +212,7 @@ function conflictOf(error: unknown): HmsError | undefined {
       },
     );
   }
-  if (code === '23505' && constraint === 'admissions_tenant_id_patient_id_current_key') {
+  if (constraint === 'admissions_tenant_id_patient_id_current_key') {
     return HmsError.conflict(
       'The patient is already admitted. Transfer or discharge the current stay first.',
       {
@@ -204,18 +220,15 @@ function conflictOf(error: unknown): HmsError | undefined {
       },
     );
   }
-  if (code === '23505' && constraint?.endsWith('_code_key')) {
+  if (constraint?.endsWith('_code_key')) {
     return HmsError.conflict('The code is already taken in this tenant. Choose another code.', {
       field: 'code',
     });
   }
-  if (code === '23505' && constraint === 'diagnoses_tenant_id_encounter_id_primary_key') {
+  if (constraint === 'diagnoses_tenant_id_encounter_id_primary_key') {
     return HmsError.conflict(
       'Another primary diagnosis was recorded at the same moment. Read the encounter and retry.',
     );
-  }
-  if (code === SIGNED_CONTENT_SQLSTATE) {
-    return HmsError.conflict('Signed content cannot be changed. Amend it instead.', { reason: 'SIGNED' });
   }
   return undefined;
 }

@@ -193,15 +193,15 @@ export class ClinicalLoaders {
       async (em, wardIds) => {
         const counts = await em.execute<{ ward_id: string; status: BedStatus; count: number }[]>(
           `select ward_id, status, count(*)::int as count from clinical.beds
-            where ward_id in (${placeholders(wardIds)}) group by ward_id, status`,
-          wardIds,
+            where tenant_id = ? and ward_id in (${placeholders(wardIds)}) group by ward_id, status`,
+          [this.tenantId, ...wardIds],
         );
         const occupants = await em.execute<Record<string, unknown>[]>(
           `select a.* from clinical.bed_assignments a
              join clinical.beds b on b.tenant_id = a.tenant_id and b.id = a.bed_id
-            where a.ward_id in (${placeholders(wardIds)}) and a.ended_at is null
+            where a.tenant_id = ? and a.ward_id in (${placeholders(wardIds)}) and a.ended_at is null
             order by a.ward_id, b.code`,
-          wardIds,
+          [this.tenantId, ...wardIds],
         );
         const census = new Map<string, WardCensus>();
         const of = (wardId: string) => {
@@ -330,10 +330,13 @@ export class ClinicalLoaders {
     return this.loader<Connection<Encounter>>(
       `encounterPages:${key}`,
       async (em, patientIds) => {
-        const where = [`patient_id in (${placeholders(patientIds)})`, ...filters].join(' and ');
+        // tenant_id leads like the index; row-level security would add the same condition anyway.
+        const where = ['tenant_id = ?', `patient_id in (${placeholders(patientIds)})`, ...filters].join(
+          ' and ',
+        );
         const counts = await em.execute<{ patient_id: string; count: number }[]>(
           `select patient_id, count(*)::int as count from clinical.encounters where ${where} group by patient_id`,
-          [...patientIds, ...filterParams],
+          [this.tenantId, ...patientIds, ...filterParams],
         );
         const keyset = after ? ' and (started_at, id) < (?::timestamptz, ?::uuid)' : '';
         const rows =
@@ -344,7 +347,7 @@ export class ClinicalLoaders {
                      select e.*, row_number() over (partition by patient_id order by started_at desc, id desc) as page_position
                        from clinical.encounters e where ${where}${keyset}
                    ) ranked where page_position <= ? order by patient_id, started_at desc, id desc`,
-                [...patientIds, ...filterParams, ...(after ?? []), size + 1],
+                [this.tenantId, ...patientIds, ...filterParams, ...(after ?? []), size + 1],
               );
         const encounters = rows.map((row) => {
           delete row.page_position;

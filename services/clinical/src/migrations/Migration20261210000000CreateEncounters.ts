@@ -23,11 +23,11 @@ const TABLES = [
  * clinical notes and discharge summaries. Every table is tenant-owned, under row-level security, and
  * every key and index starts with tenant_id.
  *
- * Two rules live in the database so that no code path can break them:
- * - a bed has one patient at a time, and a patient one bed: bed assignments carry their period as a
+ * Two rules live in the database so that no code path can break them.
+ * - A bed has one patient at a time, and a patient one bed. Bed assignments carry their period as a
  *   tstzrange, and exclusion constraints (btree_gist) reject two overlapping periods of one bed or of
- *   one patient, for current and historic stays alike;
- * - signed content is never overwritten: a trigger rejects UPDATE and DELETE of a signed note or
+ *   one patient, for current and historic stays alike.
+ * - Signed content is never overwritten. A trigger rejects UPDATE and DELETE of a signed note or
  *   discharge summary version, so an amendment can only add a version.
  */
 export class Migration20261210000000CreateEncounters extends Migration {

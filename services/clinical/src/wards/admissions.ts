@@ -29,8 +29,9 @@ import { bedFreeOver, changeBedStatus } from './store.js';
 
 /**
  * Hospital stays: admission to a bed, transfers, the two-step discharge and past stays recorded
- * afterwards. The exclusion constraint on bed_assignments keeps one patient per bed at any instant;
- * the bed's status follows the current assignment and is changed under the bed's row lock.
+ * afterwards. Exclusion constraints on bed_assignments keep one patient per bed and one bed per
+ * patient at any instant. The bed's status follows the current assignment and changes only under the
+ * bed's row lock.
  */
 
 const ADMISSION = 'Admission';

@@ -44,6 +44,12 @@ describe('tenant isolation of encounters, wards and notes', () => {
     );
     encounterOfA = opened.openEncounter.id;
     diagnosisOfA = opened.openEncounter.diagnoses[0]!.id;
+    await ok(
+      harness,
+      'mutation { createDepartment(input: { code: "CARD", name: "Cardiology" }) { id } }',
+      {},
+      a.tokens.tenant_admin,
+    );
     wardOfA = await createWard(harness, a, ['1', '2'], 'ICU');
     stayOfA = await admit(harness, a, await registerPatient(harness, a), wardOfA.beds['1']!);
     const note = await ok<{ createNote: { id: string } }>(
@@ -220,6 +226,12 @@ describe('tenant isolation of encounters, wards and notes', () => {
       b.tokens.doctor,
     );
     await createWard(harness, b, ['1'], 'ICU');
+    await ok(
+      harness,
+      'mutation { createDepartment(input: { code: "CARD", name: "Cardiology" }) { id } }',
+      {},
+      b.tokens.tenant_admin,
+    );
   });
 
   test('tenant A still sees its records', async () => {
@@ -234,6 +246,13 @@ describe('tenant isolation of encounters, wards and notes', () => {
     );
 
     assert.equal(data.encounter.notes.length, 1);
+    const departments = await ok<{ departments: { code: string }[] }>(
+      harness,
+      '{ departments { code } }',
+      {},
+      a.tokens.doctor,
+    );
+    assert.deepEqual(departments.departments, [{ code: 'CARD' }]);
     assert.equal(data.ward.census.occupied, 1);
   });
 

@@ -102,8 +102,9 @@ export const DiagnosisChangedSchema: GenMessage<DiagnosisChanged> = /*@__PURE__*
 /**
  * Types "clinical.admission.admitted", "clinical.admission.transferred",
  * "clinical.admission.discharge_ordered", "clinical.admission.discharged" and
- * "clinical.admission.recorded" (a finished past stay documented afterwards, such as by an import;
- * it changes no bed's status, so consumers that charge for current stays can skip it).
+ * "clinical.admission.recorded". A recorded stay is a finished past stay documented afterwards,
+ * such as by an import. It changes no bed's status, so consumers that charge for current stays can
+ * skip it.
  *
  * @generated from message hms.clinical.v1.AdmissionChanged
  */
