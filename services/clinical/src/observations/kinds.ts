@@ -24,7 +24,7 @@ export interface KindSpec {
   /** Plausible values, inclusive, in the canonical unit. */
   min: number;
   max: number;
-  /** Decimal places the canonical value is rounded to; finer than any instrument of the kind reads. */
+  /** Decimal places of the stored canonical value, finer than any instrument of the kind reads. */
   decimals: number;
 }
 
@@ -153,6 +153,9 @@ export const OXYGEN_SATURATION_CODES: Record<string, string> = {
   '59408-5': 'Oxygen saturation in Arterial blood by Pulse oximetry',
   '2708-6': 'Oxygen saturation in Arterial blood',
 };
+
+/** The blood pressure panel; a filter by it selects its systolic and diastolic components. */
+export const BLOOD_PRESSURE_PANEL_CODE = '85354-9';
 
 /** Maps every LOINC code of a vital sign to its kind, for filters by code. */
 export const KIND_BY_CODE: Record<string, VitalSignKind> = {

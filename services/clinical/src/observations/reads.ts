@@ -9,7 +9,7 @@ import {
   type EntityManager,
 } from '@hms/service-kit';
 import type { VitalSignKind } from '../entities/vital-sign.js';
-import { KIND_BY_CODE } from './kinds.js';
+import { BLOOD_PRESSURE_PANEL_CODE, KIND_BY_CODE, KIND_SPECS } from './kinds.js';
 import { vitalSignViewOfRow, type VitalSignRow, type VitalSignView } from './view.js';
 
 /**
@@ -86,11 +86,12 @@ export interface VitalSignPageQuery {
 /** Validates the arguments of Patient.vitalSigns; throws BAD_USER_INPUT naming the argument. */
 export function vitalSignPageQuery(args: VitalSignPageArguments): VitalSignPageQuery {
   const code = args.code?.trim() || null;
-  if (code !== null && !KIND_BY_CODE[code]) {
+  if (code !== null && !KIND_BY_CODE[code] && code !== BLOOD_PRESSURE_PANEL_CODE) {
+    const codes = [...Object.keys(KIND_BY_CODE), BLOOD_PRESSURE_PANEL_CODE];
     throw HmsError.badUserInput([
       {
         field: 'code',
-        message: `must be one of the vital sign LOINC codes ${Object.keys(KIND_BY_CODE).join(', ')}`,
+        message: `must be one of the vital sign LOINC codes ${codes.join(', ')}`,
       },
     ]);
   }
@@ -124,7 +125,10 @@ export async function vitalSignPagesOf(
 ): Promise<Map<string, Connection<VitalSignView>>> {
   const conditions = ['tenant_id = ?', 'patient_id in (?)', "status = 'FINAL'"];
   const params: unknown[] = [tenantId, [...patientIds]];
-  if (query.code) {
+  if (query.code === BLOOD_PRESSURE_PANEL_CODE) {
+    conditions.push('code in (?)');
+    params.push([KIND_SPECS.SYSTOLIC_BLOOD_PRESSURE.code, KIND_SPECS.DIASTOLIC_BLOOD_PRESSURE.code]);
+  } else if (query.code) {
     conditions.push('code = ?');
     params.push(query.code);
   }

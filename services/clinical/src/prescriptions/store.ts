@@ -103,6 +103,9 @@ export async function issuePrescription(
  * Returns the allergies whose substance is the medication: the same code in the same system, or the
  * substance's folded name equal to the medication's or contained in it as whole words (an allergy to
  * "penicillin" matches "Penicillin V Potassium 250 MG Oral Tablet").
+ *
+ * NOTE: drug classes are not expanded, so an allergy coded as the penicillin class does not match
+ * amoxicillin unless the names share the words. Matching classes needs an RxNorm class lookup.
  */
 export function matchingAllergies(
   allergies: Allergy[],
@@ -124,8 +127,8 @@ export function matchingAllergies(
 type FinalStatus = Exclude<PrescriptionStatus, 'ACTIVE'>;
 
 /**
- * Moves an ACTIVE prescription to a final status. STOPPED and CANCELLED need a reason; a prescription
- * that is not ACTIVE cannot change (CONFLICT naming its status).
+ * Moves an ACTIVE prescription to a final status. STOPPED and CANCELLED need a reason. A prescription
+ * that is not ACTIVE cannot change, which is a CONFLICT naming its status.
  */
 export async function changePrescriptionStatus(
   em: EntityManager,

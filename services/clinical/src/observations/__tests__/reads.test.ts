@@ -164,6 +164,21 @@ describe('vital sign reads and corrections', () => {
     assert.equal(past.body.data!.patient.vitalSigns.totalCount, 5);
   });
 
+  test('series of the blood pressure panel', async () => {
+    const patientId = await registerPatient(harness, token);
+    await record(patientId, '2026-03-01T08:00:00Z', {
+      bloodPressure: { systolic: 130, diastolic: 85, unit: 'mm[Hg]' },
+      heartRate: { value: 80, unit: '/min' },
+    });
+
+    const { body } = await harness.graphql<Series>(SERIES, { id: patientId, code: '85354-9' }, token);
+
+    assert.deepEqual(body.data!.patient.vitalSigns.edges.map((edge) => edge.node.code).sort(), [
+      '8462-4',
+      '8480-6',
+    ]);
+  });
+
   test('series within a time range', async () => {
     const patientId = await registerPatient(harness, token);
     for (let day = 1; day <= 4; day += 1) {
