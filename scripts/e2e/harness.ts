@@ -18,7 +18,7 @@ import {
   TEST_ISSUER,
   type TestIdentity,
 } from '../../services/identity/src/testing/harness.js';
-import { DEFAULT_QUERY_LIMITS, DEFAULT_RATE_LIMITS } from '../../gateway/src/config.js';
+import { DEFAULT_QUERY_LIMITS, DEFAULT_RATE_LIMITS, type RateLimits } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js';
 import { SUPERGRAPH_FILE } from '../../gateway/src/subgraphs.js';
 
@@ -121,6 +121,8 @@ export interface SystemOptions {
   kafkaBrokers?: string[];
   /** Sees every SQL statement the clinical subgraph's ORM sends, for tests that count statements. */
   clinicalOnQuery?: (sql: string) => void;
+  /** Gateway rate limits that replace the defaults, such as a higher per-tenant limit for a benchmark. */
+  rateLimits?: Partial<RateLimits>;
 }
 
 /**
@@ -275,7 +277,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         trustProxy: false,
         limits: DEFAULT_QUERY_LIMITS,
         // Every test signs in from 127.0.0.1; the production login limit would throttle the suite.
-        rateLimits: { ...DEFAULT_RATE_LIMITS, loginPerIp: 10_000, anonymousPerIp: 10_000 },
+        rateLimits: { ...DEFAULT_RATE_LIMITS, loginPerIp: 10_000, anonymousPerIp: 10_000, ...options.rateLimits },
         tenantStatusCacheSeconds: 300,
         logLevel: 'silent',
       },
