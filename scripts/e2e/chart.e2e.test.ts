@@ -78,7 +78,10 @@ function futureMonday(): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** Returns a new W3C traceparent and its trace id, so that the statements of one request can be counted apart from others. */
+/**
+ * Returns a new W3C traceparent and its trace id, so that the statements of one request can be
+ * counted apart from any other work.
+ */
 function newTrace(): { traceparent: string; traceId: string } {
   const traceId = randomBytes(16).toString('hex');
   return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
@@ -103,7 +106,7 @@ describe('patient chart through the gateway', () => {
     system = await startSystem({
       // The hook runs in the async context of the resolver that sends the statement, so the request
       // context carries the trace id the gateway forwarded. Background work (the outbox relay, consumers)
-      // has another trace id or none and is left out.
+      // runs outside any request, with no trace id or that of the event it handles, and is left out.
       clinicalOnQuery: (sql) => {
         const traceId = tryGetRequestContext()?.traceId;
         if (!traceId) return;
@@ -118,7 +121,7 @@ describe('patient chart through the gateway', () => {
       entities,
     });
 
-    // A tenant, its administrator, a doctor and a front desk clerk, all through the gateway.
+    // A tenant created in identity, then its doctor and front desk clerk through the gateway.
     tenant = await system.identity.createTenant();
     admin = await login(tenant.adminEmail);
     doctor = await createStaff('Meera', 'Iyer', 'doctor');
