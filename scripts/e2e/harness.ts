@@ -18,7 +18,7 @@ import {
   TEST_ISSUER,
   type TestIdentity,
 } from '../../services/identity/src/testing/harness.js';
-import { DEFAULT_QUERY_LIMITS, DEFAULT_RATE_LIMITS } from '../../gateway/src/config.js';
+import { DEFAULT_QUERY_LIMITS, DEFAULT_RATE_LIMITS, type RateLimits } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/gateway.js';
 import { SUPERGRAPH_FILE } from '../../gateway/src/subgraphs.js';
 
@@ -90,11 +90,17 @@ export interface System {
   /** Present when the system was started with its event pipeline. */
   audit?: RunningAudit;
   scheduling: RunningScheduling;
-  /** Posts to the gateway; `clientIp` lets a test use its own rate-limit bucket. */
+  /** The clinical test database, whose owner role a test or benchmark may use to seed rows in bulk. */
+  clinicalDatabase: ServiceTestDatabase;
+  /**
+   * Posts to the gateway. `headers` are sent as the client's, such as a `traceparent` that the
+   * gateway forwards to the subgraphs.
+   */
   gateway<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
     token?: string,
+    headers?: Record<string, string>,
   ): Promise<{ status: number; body: GraphQLResponse<T> }>;
   /** Posts straight to the clinical subgraph, bypassing the gateway. */
   clinical<T = Record<string, unknown>>(
@@ -113,6 +119,10 @@ export interface SystemOptions {
   events?: boolean;
   /** Kafka to use instead of the shared local broker, e.g. one a test stops and starts. */
   kafkaBrokers?: string[];
+  /** Sees every SQL statement the clinical subgraph's ORM sends, for tests that count statements. */
+  clinicalOnQuery?: (sql: string) => void;
+  /** Gateway rate limits that replace the defaults, such as a higher per-tenant limit for a benchmark. */
+  rateLimits?: Partial<RateLimits>;
 }
 
 /**
@@ -211,7 +221,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
             }
           : {}),
       },
-      { host: '127.0.0.1', logger },
+      { host: '127.0.0.1', logger, onQuery: options.clinicalOnQuery },
     );
 
     scheduling = await startScheduling(
@@ -267,7 +277,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         trustProxy: false,
         limits: DEFAULT_QUERY_LIMITS,
         // Every test signs in from 127.0.0.1; the production login limit would throttle the suite.
-        rateLimits: { ...DEFAULT_RATE_LIMITS, loginPerIp: 10_000, anonymousPerIp: 10_000 },
+        rateLimits: { ...DEFAULT_RATE_LIMITS, loginPerIp: 10_000, anonymousPerIp: 10_000, ...options.rateLimits },
         tenantStatusCacheSeconds: 300,
         logLevel: 'silent',
       },
@@ -305,6 +315,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     schedulingUrl: runningScheduling.url,
     scheduling: runningScheduling,
     schedulingDatabase,
+    clinicalDatabase,
     subgraphRequests,
     identity,
     audit: runningAudit,

@@ -13,10 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { newId } from '@hms/service-kit';
-import { formatMrn } from '../src/patients/mrn.js';
-import { digitsOf, searchTextOf, sortKeysOf } from '../src/patients/normalize.js';
 import { startHarness, type ClinicalHarness } from '../src/testing/harness.js';
 import { SEARCH_PATIENTS } from '../src/testing/fixtures.js';
+import { insertPatients, searchQueries } from './synthetic-patients.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -30,173 +29,11 @@ const patientCount = positive(options.patients, '--patients');
 const clientCount = positive(options.clients, '--clients');
 const requestsPerClient = positive(options.requests, '--requests');
 
-const GIVEN = [
-  'María',
-  'José',
-  'Anna',
-  'Jean',
-  'Zoë',
-  'Mohammed',
-  'Aiko',
-  'Olga',
-  'Chidi',
-  'Søren',
-  'Liam',
-  'Noor',
-  'Ana',
-  'Luis',
-  'Priya',
-  'Mateo',
-  'Chloé',
-  'Ivan',
-  'Fatima',
-  'Kenji',
-];
-const FAMILY = [
-  'García',
-  'Müller',
-  "O'Brien",
-  'Nguyễn',
-  'Smith',
-  'Kowalski',
-  'Johansson',
-  'Pérez',
-  'Rossi',
-  'Öztürk',
-  'Dubois',
-  'Silva',
-  'Tanaka',
-  'Okafor',
-  'Ivanova',
-  'Larsen',
-  'Novák',
-  'Haddad',
-  'Fernández',
-  'Łukasik',
-];
-const PHONE_PREFIXES = ['1555', '44207946', '3461234', '4930123'];
-const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'to', 'ne', 'su', 'vi', 'de', 'gu', 'ba', 'ri', 'zo', 'fe', 'ha'];
-
-/**
- * Returns the family name of patient `index`. Three in ten carry one of the common names above, the rest
- * one of 3375 made-up names, so that searches meet both very common and rare names as in a real register.
- */
-function familyOf(index: number): string {
-  if (index % 10 < 3) return FAMILY[Math.floor(index / GIVEN.length) % FAMILY.length]!;
-  return madeUpName((index * 2654435761) % 3375);
-}
-
-function madeUpName(code: number): string {
-  const name = [code % 15, Math.floor(code / 15) % 15, Math.floor(code / 225) % 15]
-    .map((syllable) => SYLLABLES[syllable])
-    .join('');
-  return name.charAt(0).toUpperCase() + name.slice(1);
-}
-
-/** Searches per kind; each client picks queries from its kind's list in turn. */
-const QUERIES: Record<string, (index: number) => string> = {
-  'common fragment': (index) =>
-    ['garc', 'ller', 'brie', 'kowal', 'johan', 'ssi', 'dubo', 'tanak'][index % 8]!,
-  'rare name': (index) => madeUpName((index * 7919) % 3375).toLowerCase(),
-  'rare fragment': (index) =>
-    madeUpName((index * 7919) % 3375)
-      .toLowerCase()
-      .slice(1, 5),
-  'given and family': (index) =>
-    ['maria garcia', 'jose muller', 'anna smith', 'zoe obrien', 'luis perez'][index % 5]!,
-  'phone with +': (index) =>
-    `+${PHONE_PREFIXES[index % PHONE_PREFIXES.length]} ${String(index % 100).padStart(2, '0')}`,
-  'phone digits': (index) => String(1_000_000 + ((index * 7919) % patientCount)).slice(1, 7),
-  'MRN exact': (index) => formatMrn(1 + ((index * 7919) % patientCount)),
-  'MRN prefix': (index) => formatMrn(1 + ((index * 7919) % patientCount)).slice(0, 8),
-  'no search': () => '',
-};
-
 function positive(value: string, name: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1)
     throw new Error(`${name} must be a positive integer, got ${value}.`);
   return parsed;
-}
-
-/** Inserts the synthetic patients in batches, as the app role inside the tenant, like the service writes. */
-async function insertPatients(appUrl: string, tenantId: string): Promise<void> {
-  const client = new pg.Client({ connectionString: appUrl });
-  await client.connect();
-  try {
-    const batchSize = 5_000;
-    for (let start = 0; start < patientCount; start += batchSize) {
-      const columns: Record<string, unknown[]> = {
-        id: [],
-        mrn: [],
-        given: [],
-        family: [],
-        sex: [],
-        birth: [],
-        phone: [],
-        digits: [],
-        search: [],
-        familyKey: [],
-        givenKey: [],
-      };
-      for (let index = start; index < Math.min(start + batchSize, patientCount); index++) {
-        const given = [
-          GIVEN[index % GIVEN.length]!,
-          ...(index % 3 === 0 ? [GIVEN[(index * 7) % GIVEN.length]!] : []),
-        ];
-        const family = familyOf(index);
-        const mrn = formatMrn(index + 1);
-        const prefix = PHONE_PREFIXES[index % PHONE_PREFIXES.length]!;
-        const phone = index % 5 === 4 ? null : `+${prefix}${String(index).padStart(11 - prefix.length, '0')}`;
-        const phoneDigits = phone ? digitsOf(phone) : null;
-        columns.id!.push(newId());
-        columns.mrn!.push(mrn);
-        columns.given!.push(JSON.stringify(given));
-        columns.family!.push(family);
-        columns.sex!.push(index % 2 ? 'FEMALE' : 'MALE');
-        columns.birth!.push(
-          `${1930 + (index % 90)}-${String(1 + (index % 12)).padStart(2, '0')}-${String(1 + (index % 28)).padStart(2, '0')}`,
-        );
-        columns.phone!.push(phone);
-        columns.digits!.push(phoneDigits);
-        columns.search!.push(searchTextOf({ given, family, mrn, phoneDigits }));
-        const keys = sortKeysOf({ given, family });
-        columns.familyKey!.push(keys.familyKey);
-        columns.givenKey!.push(keys.givenKey);
-      }
-
-      await client.query('begin');
-      await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-      await client.query(
-        `insert into clinical.patients (tenant_id, id, mrn, given_names, family_name, sex, birth_date, phone, phone_digits,
-           search_text, family_key, given_key, created_at, updated_at)
-         select $1, id, mrn, given::jsonb, family, sex, birth::date, phone, digits, search, family_key, given_key, now(), now()
-         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-           as batch (id, mrn, given, family, sex, birth, phone, digits, search, family_key, given_key)`,
-        [
-          tenantId,
-          columns.id,
-          columns.mrn,
-          columns.given,
-          columns.family,
-          columns.sex,
-          columns.birth,
-          columns.phone,
-          columns.digits,
-          columns.search,
-          columns.familyKey,
-          columns.givenKey,
-        ],
-      );
-      await client.query(
-        'insert into clinical.mrn_counters (tenant_id, last_value) values ($1, $2) on conflict (tenant_id) do update set last_value = excluded.last_value',
-        [tenantId, Math.min(start + batchSize, patientCount)],
-      );
-      await client.query('commit');
-    }
-  } finally {
-    await client.end();
-  }
 }
 
 /** Prints the plan PostgreSQL chooses for a name fragment search by the app role, under row-level security. */
@@ -259,7 +96,7 @@ const tenantId = newId();
 try {
   console.log(`Inserting ${patientCount} patients into tenant ${tenantId}.`);
   const insertStarted = performance.now();
-  await insertPatients(harness.database.appUrl, tenantId);
+  await insertPatients(harness.database.appUrl, tenantId, patientCount);
   const admin = new pg.Client({ connectionString: harness.database.adminUrl });
   await admin.connect();
   await admin.query('analyze clinical.patients');
@@ -277,7 +114,7 @@ try {
     `\n${clientCount} concurrent clients, ${requestsPerClient} requests each per kind, first: 20 (milliseconds):`,
   );
   console.log('kind                 p50      p95      p99   errors  median matches');
-  for (const [kind, query] of Object.entries(QUERIES)) {
+  for (const [kind, query] of Object.entries(searchQueries(patientCount))) {
     // An unmeasured pass first fills the connection pool and PostgreSQL's cache.
     await measure(harness, token, query).catch(() => undefined);
     const { latencies, errors, totals } = await measure(harness, token, query);
