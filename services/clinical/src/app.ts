@@ -7,6 +7,7 @@ import {
   scalarResolvers,
   startOutboxRelay,
   startSubgraphServer,
+  type BackgroundConsumer,
   type EventBus,
   type Logger,
   type OutboxRelay,
@@ -19,6 +20,7 @@ import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
 import { recordResolvers } from './records/resolvers.js';
 import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
+import { startUserReplicaSync } from './tenants/user-replica.js';
 import { loadTypeDefs } from './type-defs.js';
 
 export interface StartClinicalOptions {
@@ -57,17 +59,19 @@ export async function startClinical(
     });
   }
 
-  // With Kafka configured, clinical copies tenant settings from identity's events, and the outbox
+  // With Kafka configured, clinical copies tenant settings and users from identity's events, and the outbox
   // relay runs in-process when its role is configured too. Without the relay writes still succeed,
   // and their events wait in the outbox for a relay.
   let bus: EventBus | undefined;
   let relay: OutboxRelay | undefined;
   let tenantSettings: TenantSettingsSync | undefined;
+  let users: BackgroundConsumer | undefined;
   const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
   if (config.HMS_KAFKA_BROKERS?.length) {
     const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'clinical', logger });
     bus = kafka;
     tenantSettings = startTenantSettingsSync({ bus: kafka, orm, logger });
+    users = startUserReplicaSync({ bus: kafka, orm, logger });
     if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {
       relay = startOutboxRelay({
         databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
@@ -84,6 +88,7 @@ export async function startClinical(
   const shutDown = async () => {
     await relay?.stop();
     await tenantSettings?.stop();
+    await users?.stop();
     await bus?.disconnect();
     await orm.close();
     sessionState.disconnect();
