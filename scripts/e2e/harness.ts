@@ -211,7 +211,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
             }
           : {}),
       },
-      { host: '127.0.0.1', logger },
+      // As scheduling's below: groups of this run only, starting at the newest events.
+      {
+        host: '127.0.0.1',
+        logger,
+        consumers: options.events
+          ? { groupSuffix: randomBytes(6).toString('hex'), fromBeginning: false }
+          : undefined,
+      },
     );
 
     scheduling = await startScheduling(

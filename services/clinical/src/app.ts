@@ -19,8 +19,12 @@ import { encounterAreaResolvers, mergeResolvers } from './encounters/index.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
 import { recordResolvers } from './records/resolvers.js';
-import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
-import { startUserReplicaSync } from './tenants/user-replica.js';
+import {
+  startTenantSettingsSync,
+  TENANT_SETTINGS_CONSUMER_GROUP,
+  type TenantSettingsSync,
+} from './tenants/settings-consumer.js';
+import { startUserReplicaSync, USER_REPLICA_CONSUMER_GROUP } from './tenants/user-replica.js';
 import { loadTypeDefs } from './type-defs.js';
 
 export interface StartClinicalOptions {
@@ -29,6 +33,11 @@ export interface StartClinicalOptions {
   host?: string;
   /** Sees every SQL statement the ORM sends, for tests that count queries. */
   onQuery?: (sql: string) => void;
+  /**
+   * Consumer groups of the identity consumers. End-to-end tests give a suffix of their own, so they
+   * share no group with another clinical on the same Kafka, and may start at the newest events.
+   */
+  consumers?: { groupSuffix?: string; fromBeginning?: boolean };
 }
 
 export interface RunningClinical {
@@ -70,8 +79,22 @@ export async function startClinical(
   if (config.HMS_KAFKA_BROKERS?.length) {
     const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'clinical', logger });
     bus = kafka;
-    tenantSettings = startTenantSettingsSync({ bus: kafka, orm, logger });
-    users = startUserReplicaSync({ bus: kafka, orm, logger });
+    const suffix = options.consumers?.groupSuffix ? `-${options.consumers.groupSuffix}` : '';
+    const fromBeginning = options.consumers?.fromBeginning;
+    tenantSettings = startTenantSettingsSync({
+      bus: kafka,
+      orm,
+      logger,
+      groupId: `${TENANT_SETTINGS_CONSUMER_GROUP}${suffix}`,
+      fromBeginning,
+    });
+    users = startUserReplicaSync({
+      bus: kafka,
+      orm,
+      logger,
+      groupId: `${USER_REPLICA_CONSUMER_GROUP}${suffix}`,
+      fromBeginning,
+    });
     if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {
       relay = startOutboxRelay({
         databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,

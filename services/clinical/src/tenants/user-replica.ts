@@ -26,6 +26,8 @@ export interface UserReplicaOptions {
   /** Tests use their own topic and group, so they never take events meant for others. */
   topic?: string;
   groupId?: string;
+  /** Start position of a new consumer group; the beginning of each partition unless false. */
+  fromBeginning?: boolean;
 }
 
 function kitOptions(options: UserReplicaOptions): KitOptions {
