@@ -57,6 +57,9 @@ export const NOT_AN_ACTIVE_USER =
  * Throws BAD_USER_INPUT naming each field whose user id is not an active user of the transaction's
  * tenant. A user of another tenant is hidden by row-level security, so it fails exactly as an unknown
  * id does.
+ *
+ * NOTE: clinical fills clinical.users only when HMS_KAFKA_BROKERS is set. Without Kafka every
+ * explicit user reference is rejected, while the default (the signed-in user) still works.
  */
 export async function requireActiveUsers(
   em: EntityManager,
