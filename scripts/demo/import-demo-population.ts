@@ -35,12 +35,16 @@ async function main(): Promise<void> {
     tenantSlug: tenant.slug,
     email: importUser.email,
     password: importUser.password,
+    // The administrator finds or creates each encounter's practitioner, who becomes its attending;
+    // the appointment import that runs next finds the same users by their NPI email.
+    practitionerAccount: { email: admin.email, password: admin.password },
     paths: positionals,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(
     `Imported the Synthea population into ${tenant.slug} in ${seconds} s: read ${summary.read} patients, ` +
-      `created ${summary.created}, skipped ${summary.skipped}, failed ${summary.failed}.`,
+      `created ${summary.created}, skipped ${summary.skipped}, failed ${summary.failed}; ` +
+      `created ${summary.practitionersCreated} practitioners.`,
   );
   for (const [reason, count] of Object.entries(summary.skippedReasons))
     console.log(`  skipped (${reason}): ${count}`);

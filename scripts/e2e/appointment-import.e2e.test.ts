@@ -127,7 +127,8 @@ describe('Synthea encounters as appointments', () => {
       paths: [FIXTURES],
       log: () => {},
     };
-    // Patients only: the tenant administrator here may not write clinical history.
+    // The patients alone: a tenant_admin may not write encounters, and the history import has its
+    // own end-to-end test.
     const patients = await importFhir({ ...options, history: false, now: new Date('2026-12-01T00:00:00Z') });
     assert.equal(patients.failed, 0, JSON.stringify(patients.failures));
 

@@ -221,7 +221,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
             }
           : {}),
       },
-      { host: '127.0.0.1', logger, onQuery: options.clinicalOnQuery },
+      // As scheduling's below: groups of this run only, starting at the newest events.
+      {
+        host: '127.0.0.1',
+        logger,
+        onQuery: options.clinicalOnQuery,
+        consumers: options.events
+          ? { groupSuffix: randomBytes(6).toString('hex'), fromBeginning: false }
+          : undefined,
+      },
     );
 
     scheduling = await startScheduling(

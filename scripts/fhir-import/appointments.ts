@@ -2,17 +2,21 @@
 // gateway. Each encounter's practitioner becomes an identity user with the doctor role unless one
 // exists already (found by an email derived from the NPI), and each appointment is idempotent by
 // its source id `synthea:Encounter/<uuid>`, so a second run creates nothing.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, listBundleFiles } from './bundles.js';
 import { GatewayClient, GatewayError } from './gateway-client.js';
 import { patientFhirId, SYNTHEA_IDENTIFIER_SYSTEM, type FhirPatient } from './mapping.js';
+import {
+  NPI_SYSTEM,
+  npiOf,
+  PRACTITIONER_EMAIL_DOMAIN,
+  PractitionerDirectory,
+  practitionerEmail,
+  practitionerName,
+} from './practitioners.js';
+import { DEFAULT_REPLICA_WAIT_MS, isReplicaLag, retryWhileReplicaLags } from './replica-wait.js';
 
-/** The identifier system of US National Provider Identifiers, as Synthea references practitioners. */
-export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
-/** Domain of the derived practitioner emails; `.example` is reserved, so no mail is ever delivered. */
-export const PRACTITIONER_EMAIL_DOMAIN = 'practitioners.synthea.example';
+export { NPI_SYSTEM, PRACTITIONER_EMAIL_DOMAIN, npiOf, practitionerEmail, practitionerName };
 
 export interface AppointmentImportOptions {
   gatewayUrl: string;
@@ -70,34 +74,9 @@ export interface EncounterRecord {
 const FIND_PATIENT = `query ImportFindPatient($system: String!, $value: String!) {
   patientByIdentifier(system: $system, value: $value) { id }
 }`;
-const FIND_USERS = `query ImportFindPractitioner($search: String!) {
-  users(search: $search, first: 5) { edges { node { id email } } }
-}`;
-const CREATE_USER = `mutation ImportCreatePractitioner($input: CreateUserInput!) { createUser(input: $input) { id } }`;
 const IMPORT = `mutation ImportPastAppointment($input: ImportPastAppointmentInput!) {
   importPastAppointment(input: $input) { id createdAt }
 }`;
-
-/** Returns the NPI of a Synthea practitioner reference such as `Practitioner?identifier=<npi system>|123`. */
-export function npiOf(reference: string | undefined): string | undefined {
-  const match = /^Practitioner\?identifier=([^|]+)\|(\d{1,20})$/.exec(reference ?? '');
-  return match && match[1] === NPI_SYSTEM ? match[2] : undefined;
-}
-
-/** Returns the email under which an NPI's practitioner is created and found again. */
-export function practitionerEmail(npi: string): string {
-  return `npi-${npi}@${PRACTITIONER_EMAIL_DOMAIN}`;
-}
-
-/** Splits Synthea's display name ("Dr. Ulysses632 Ziemann98") into a given and a family name. */
-export function practitionerName(display: string): { givenName: string; familyName: string } {
-  const parts = display
-    .replace(/^(Dr|Mr|Mrs|Ms|Miss)\.\s+/, '')
-    .trim()
-    .split(/\s+/);
-  const familyName = parts.length > 1 ? parts.pop()! : 'Practitioner';
-  return { givenName: parts.join(' ') || familyName, familyName };
-}
 
 /**
  * Reads the finished ambulatory (class AMB) encounters of one bundle, or the reason each cannot be
@@ -141,20 +120,6 @@ export function encountersOf(bundle: unknown): { records: EncounterRecord[]; ski
   return { records, skipped };
 }
 
-/** Tells whether a rejection means scheduling has not yet copied a new patient or practitioner. */
-function isReplicaLag(error: unknown): boolean {
-  if (!(error instanceof GatewayError) || error.code !== 'BAD_USER_INPUT') return false;
-  const fields = Array.isArray(error.fields) ? (error.fields as { field: string; message: string }[]) : [];
-  return (
-    fields.length > 0 &&
-    fields.every(
-      (field) =>
-        (field.field === 'input.patientId' || field.field === 'input.practitionerId') &&
-        /is not a (patient|user) of this tenant/.test(field.message),
-    )
-  );
-}
-
 /**
  * Imports the encounters of every bundle under `paths`. Patients must have been imported first
  * (scripts/fhir-import/main.ts); encounters of patients clinical does not know are skipped.
@@ -165,7 +130,7 @@ export async function importAppointments(
   const now = options.now ?? new Date();
   const runStartedAt = new Date();
   const log = options.log ?? (() => undefined);
-  const replicaWaitMs = options.replicaWaitMs ?? 60_000;
+  const replicaWaitMs = options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS;
   const client = new GatewayClient({
     url: options.gatewayUrl,
     credentials: { tenantSlug: options.tenantSlug, email: options.email, password: options.password },
@@ -186,44 +151,13 @@ export async function importAppointments(
     summary.skipped++;
     summary.skippedReasons[reason] = (summary.skippedReasons[reason] ?? 0) + 1;
   };
-  // Promises, so that concurrent encounters of one practitioner or patient share one lookup.
-  const practitioners = new Map<string, Promise<string>>();
+  // Promises, so that concurrent encounters of one patient share one lookup.
   const patients = new Map<string, Promise<string | null>>();
   await client.login();
 
-  const findOrCreatePractitioner = async (record: EncounterRecord): Promise<string> => {
-    // Found by the derived email first, so a rerun or a practitioner created by hand is reused.
-    const email = practitionerEmail(record.npi);
-    const found = await client.request<{
-      users: { edges: { node: { id: string; email: string | null } }[] };
-    }>(FIND_USERS, { search: email });
-    let id = found.users.edges.find((edge) => edge.node.email?.toLowerCase() === email)?.node.id;
-    if (!id) {
-      const created = await client.request<{ createUser: { id: string } }>(CREATE_USER, {
-        input: {
-          ...practitionerName(record.practitionerName),
-          email,
-          // The random password is discarded: an administrator resets it before the practitioner signs in.
-          password: `${randomBytes(24).toString('base64url')}aA1!`,
-          roles: ['doctor'],
-        },
-      });
-      id = created.createUser.id;
-      summary.practitionersCreated++;
-    }
-    return id;
-  };
-
-  const practitionerIdOf = (record: EncounterRecord): Promise<string> => {
-    let found = practitioners.get(record.npi);
-    if (!found) {
-      found = findOrCreatePractitioner(record);
-      // A failed lookup is tried again by the practitioner's next encounter.
-      found.catch(() => practitioners.delete(record.npi));
-      practitioners.set(record.npi, found);
-    }
-    return found;
-  };
+  const practitioners = new PractitionerDirectory(client);
+  const practitionerIdOf = (record: EncounterRecord): Promise<string> =>
+    practitioners.idOf({ npi: record.npi, name: record.practitionerName });
 
   const patientIdOf = (fhirId: string): Promise<string | null> => {
     let found = patients.get(fhirId);
@@ -257,22 +191,17 @@ export async function importAppointments(
     };
 
     // Scheduling copies new patients and users from Kafka events; until it has, it rejects them.
-    const deadline = Date.now() + replicaWaitMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const data = await client.request<{ importPastAppointment: { createdAt: string } }>(IMPORT, {
-          input,
-        });
-        if (Date.parse(data.importPastAppointment.createdAt) >= runStartedAt.getTime()) summary.created++;
-        else summary.existing++;
-        return;
-      } catch (error) {
-        if (!isReplicaLag(error) || Date.now() > deadline) throw error;
-        if (attempt === 1)
-          log(`Waiting for scheduling to learn of the patient or practitioner of ${input.sourceId}.`);
-        await sleep(Math.min(2_000, 100 * 2 ** attempt));
-      }
-    }
+    const data = await retryWhileReplicaLags(
+      () => client.request<{ importPastAppointment: { createdAt: string } }>(IMPORT, { input }),
+      (error) => isReplicaLag(error, ['input.patientId', 'input.practitionerId']),
+      {
+        waitMs: replicaWaitMs,
+        onFirstWait: () =>
+          log(`Waiting for scheduling to learn of the patient or practitioner of ${input.sourceId}.`),
+      },
+    );
+    if (Date.parse(data.importPastAppointment.createdAt) >= runStartedAt.getTime()) summary.created++;
+    else summary.existing++;
   };
 
   for (const file of await listBundleFiles(options.paths)) {
@@ -309,5 +238,6 @@ export async function importAppointments(
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   }
+  summary.practitionersCreated = practitioners.created;
   return summary;
 }

@@ -4,9 +4,12 @@
 // naming the existing record, so a record imported before counts as already
 // imported and its id is still known for linking.
 import { GatewayClient, GatewayError, type PartialResult } from './gateway-client.js';
+import type { PractitionerDirectory } from './practitioners.js';
+import { isReplicaLag, retryWhileReplicaLags } from './replica-wait.js';
 import {
   NOT_A_VITAL_SIGN,
   type HistoryPlan,
+  type PlannedEncounter,
   type HistoryResourceType,
   type PlannedVitals,
   type VitalSignField,
@@ -126,6 +129,13 @@ export interface HistoryImporterOptions {
    * request, not each mutation, against the per-user rate limit.
    */
   batchSize: number;
+  /**
+   * Finds or creates the practitioner each encounter's source credits, who becomes its attending.
+   * Without it, the importing user is the attending of every encounter.
+   */
+  practitioners?: PractitionerDirectory;
+  /** How long to wait for clinical to learn of a practitioner identity just created, in milliseconds. */
+  replicaWaitMs?: number;
 }
 
 /** One create to send, and what to do with its outcome. */
@@ -200,12 +210,25 @@ export class HistoryImporter {
         if (outcome.status === 'created') counts.created += diagnoses;
         else counts.alreadyImported += diagnoses;
       };
-      if (encounter.mutation === 'openEncounter') {
-        encounterJobs.push({ mutation: 'openEncounter', input: { patientId, ...encounter.input }, settle });
+      const attending = await this.attendingOf(encounter);
+      if ('status' in attending) {
+        await settle(attending);
+      } else if (encounter.mutation === 'openEncounter') {
+        encounterJobs.push(
+          this.attendingJob({
+            mutation: 'openEncounter',
+            input: { patientId, ...attending, ...encounter.input },
+            settle,
+          }),
+        );
       } else if (ward !== undefined && 'status' in ward) {
         await settle(ward);
       } else if (ward !== undefined) {
-        encounterJobs.push(this.stayJob({ patientId, wardId: ward.id, ...encounter.input }, settle));
+        encounterJobs.push(
+          this.attendingJob(
+            this.stayJob({ patientId, wardId: ward.id, ...attending, ...encounter.input }, settle),
+          ),
+        );
       }
     }
     await this.sendAll(encounterJobs, imported);
@@ -237,6 +260,53 @@ export class HistoryImporter {
       ],
       imported,
     );
+  }
+
+  /**
+   * Returns the attendingId of an encounter's practitioner, or no field when the source credits none
+   * or no directory is configured. A lookup that fails is the encounter's outcome.
+   */
+  private async attendingOf(encounter: PlannedEncounter): Promise<{ attendingId?: string } | Outcome> {
+    const directory = this.options.practitioners;
+    if (!directory || !encounter.practitioner) return {};
+    try {
+      return { attendingId: await directory.idOf(encounter.practitioner) };
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  /**
+   * Wraps an encounter job so that a rejection of a practitioner clinical has not yet copied from
+   * identity's events is sent again until clinical has it. The practitioner was found or created just
+   * before, so the rejection is a delay, not invalid input.
+   *
+   * NOTE: clinical rejects a practitioner deactivated in identity with the same message, so such an
+   * encounter is counted as skipped only after replicaWaitMs (60 s by default).
+   */
+  private attendingJob(job: CreateJob): CreateJob {
+    if (job.input.attendingId === undefined) return job;
+    const isLag = (outcome: Outcome) =>
+      outcome.status === 'rejected' && isReplicaLag(outcome.error, ['input.attendingId']);
+    return {
+      ...job,
+      settle: async (first) => {
+        let outcome = first;
+        if (isLag(outcome)) {
+          this.options.log(`waiting for clinical to learn of the attending of ${String(job.input.sourceId)}`);
+          outcome = await retryWhileReplicaLags(
+            async () => {
+              const again = await this.sendOne(job);
+              if (again.status === 'rejected' && isLag(again)) throw again.error;
+              return again;
+            },
+            (error) => isReplicaLag(error, ['input.attendingId']),
+            { waitMs: this.options.replicaWaitMs },
+          ).catch(rejected);
+        }
+        await job.settle(outcome);
+      },
+    };
   }
 
   private countMappingSkips(plan: HistoryPlan, label: string | undefined): void {

@@ -86,6 +86,7 @@ test('mapHistory maps ambulatory, emergency and inpatient encounters', async () 
       admittedAt: '2019-08-18T05:04:34.000Z',
       dischargedAt: '2019-09-02T05:19:34.000Z',
     },
+    practitioner: { npi: '9999877597', name: 'Dr. Phillip440 Koch169' },
   });
   const emergency = plan.encounters.find(
     (entry) => entry.mutation === 'openEncounter' && entry.input.class === 'EMERGENCY',
@@ -200,19 +201,113 @@ test('mapHistory maps prescriptions with dose, schedule and status', async () =>
   const plan = mapHistory(resources, { now: NOW });
   assert.ok(plan.prescriptions.length > 0);
   for (const prescription of plan.prescriptions) {
-    assert.ok(prescription.input.dose.value > 0);
-    assert.ok(prescription.input.dose.unit.length > 0);
-    if (prescription.input.status === 'STOPPED') {
+    const { dose, frequency, status } = prescription.input;
+    if (status === 'STOPPED') {
       assert.equal(prescription.input.statusReason, STOPPED_WITHOUT_REASON);
     }
-    const schedule = prescription.input.frequency;
-    assert.ok(schedule.asNeeded || (schedule.timesPerPeriod ?? 0) > 0);
+    if (status === 'ACTIVE') {
+      assert.ok(dose, `${prescription.fhirId}: an active prescription has a dose`);
+      assert.ok(frequency, `${prescription.fhirId}: an active prescription has a frequency`);
+    }
+    if (dose) {
+      assert.ok(dose.value > 0);
+      assert.ok(dose.unit.length > 0);
+    }
+    if (frequency) assert.ok(frequency.asNeeded || (frequency.timesPerPeriod ?? 0) > 0);
   }
+  assert.ok(
+    plan.prescriptions.some((prescription) => !prescription.input.dose),
+    'history without a dose is planned, not skipped',
+  );
   const skippedReasons = plan.skipped
     .filter((entry) => entry.resourceType === 'MedicationRequest')
     .map((entry) => entry.reason);
-  assert.ok(skippedReasons.length > 0);
   assert.ok(skippedReasons.every((reason) => /dose|dosage/.test(reason)));
+});
+
+test('mapHistory keeps history without dosage, never active', () => {
+  const request = (id: string, status: string, dosageInstruction?: unknown[]) => ({
+    resourceType: 'MedicationRequest',
+    id,
+    status,
+    intent: 'order',
+    medicationCodeableConcept: {
+      coding: [
+        {
+          system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+          code: '313782',
+          display: 'Acetaminophen 325 MG Oral Tablet',
+        },
+      ],
+    },
+    authoredOn: '2020-03-01T08:00:00+00:00',
+    ...(dosageInstruction ? { dosageInstruction } : {}),
+  });
+  const plan = mapHistory(
+    [
+      request('completed', 'completed'),
+      request('stopped', 'stopped', [{ timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } } }]),
+      request('active', 'active'),
+      request('active-no-dose', 'active', [
+        { timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } } },
+      ]),
+    ],
+    { now: NOW },
+  );
+
+  const byId = new Map(plan.prescriptions.map((prescription) => [prescription.fhirId, prescription.input]));
+  assert.deepEqual([...byId.keys()].sort(), ['completed', 'stopped']);
+  assert.equal(byId.get('completed')?.dose, undefined);
+  assert.equal(byId.get('completed')?.frequency, undefined);
+  assert.equal(byId.get('completed')?.status, 'COMPLETED');
+  assert.equal(byId.get('stopped')?.dose, undefined);
+  assert.deepEqual(byId.get('stopped')?.frequency, {
+    asNeeded: false,
+    timesPerPeriod: 2,
+    period: 1,
+    periodUnit: 'DAY',
+  });
+  assert.deepEqual(
+    plan.skipped.map((entry) => [entry.fhirId, entry.reason]),
+    [
+      ['active', 'medication request has no dosage instruction, and HMS requires a dose and frequency'],
+      ['active-no-dose', 'dosage instruction has no dose, and HMS requires one'],
+    ],
+  );
+});
+
+test('mapHistory credits the encounter practitioner by NPI', () => {
+  const plan = mapHistory(
+    [
+      {
+        resourceType: 'Encounter',
+        id: 'e1',
+        status: 'finished',
+        class: { code: 'AMB' },
+        period: { start: '2025-01-01T10:00:00+00:00', end: '2025-01-01T10:30:00+00:00' },
+        participant: [
+          { individual: { reference: 'Practitioner/local-id', display: 'Not by NPI' } },
+          {
+            individual: {
+              reference: 'Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999994392',
+              display: 'Dr. Ulysses632 Ziemann98',
+            },
+          },
+        ],
+      },
+      {
+        resourceType: 'Encounter',
+        id: 'e2',
+        status: 'finished',
+        class: { code: 'EMER' },
+        period: { start: '2025-01-02T10:00:00+00:00', end: '2025-01-02T10:30:00+00:00' },
+      },
+    ],
+    { now: NOW },
+  );
+
+  assert.deepEqual(plan.encounters[0]?.practitioner, { npi: '9999994392', name: 'Dr. Ulysses632 Ziemann98' });
+  assert.equal(plan.encounters[1]?.practitioner, undefined);
 });
 
 test('mapHistory resolves a medication reference to its Medication', () => {

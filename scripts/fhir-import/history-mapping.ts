@@ -12,6 +12,7 @@ import {
   type FhirCoding,
   type FhirPeriod,
 } from './mapping.js';
+import { encounterPractitioner, type PractitionerReference } from './practitioners.js';
 
 /** The FHIR resource types whose records the importer creates, besides Patient. */
 export const HISTORY_RESOURCE_TYPES = [
@@ -70,9 +71,11 @@ export interface PastAdmissionFields extends EncounterFields {
   dischargedAt: string;
 }
 
-export type PlannedEncounter =
+/** An encounter to create, with the practitioner its source credits, who becomes its attending. */
+export type PlannedEncounter = (
   | { fhirId: string; mutation: 'openEncounter'; input: OpenEncounterFields }
-  | { fhirId: string; mutation: 'recordPastAdmission'; input: PastAdmissionFields };
+  | { fhirId: string; mutation: 'recordPastAdmission'; input: PastAdmissionFields }
+) & { practitioner?: PractitionerReference };
 
 export interface ProblemFields {
   sourceId: string;
@@ -115,8 +118,10 @@ export type TimeUnit = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
 export interface PrescriptionFields {
   sourceId: string;
   medication: CodedConceptInput;
-  dose: QuantityInput;
-  frequency: { timesPerPeriod?: number; period?: number; periodUnit?: TimeUnit; asNeeded: boolean };
+  /** Left out only for COMPLETED or STOPPED history whose source gives no usable dose. */
+  dose?: QuantityInput;
+  /** Left out only for COMPLETED or STOPPED history whose source gives no usable schedule. */
+  frequency?: { timesPerPeriod?: number; period?: number; periodUnit?: TimeUnit; asNeeded: boolean };
   instructions?: string;
   authoredAt: string;
   status: 'ACTIVE' | 'COMPLETED' | 'STOPPED';
@@ -249,6 +254,8 @@ export function mapHistory(resources: unknown[], options: HistoryMappingOptions)
       skip('Encounter', fhirId, mapped);
       continue;
     }
+    const practitioner = encounterPractitioner(encounter.participant);
+    if (practitioner) mapped.practitioner = practitioner;
     const diagnoses = diagnosesByEncounter.get(fhirId);
     if (diagnoses) {
       mapped.input.diagnoses = diagnoses;
@@ -645,49 +652,85 @@ function mapMedicationRequest(
   if (authoredAt === undefined) return 'medication request has no valid authoredOn';
   if (Date.parse(authoredAt) > now.getTime()) return 'medication request is authored after the import time';
 
+  // Clinical records COMPLETED and STOPPED history without the dose or schedule its source lacks,
+  // as not recorded. An ACTIVE prescription orders the drug, so it needs both.
+  const dosage = dosageOf(request, medication.display);
+  if (status === 'ACTIVE') {
+    if (typeof dosage.dose === 'string') return dosage.dose;
+    if (typeof dosage.frequency === 'string') return dosage.frequency;
+  }
+  const dose = typeof dosage.dose === 'string' ? undefined : dosage.dose;
+  const frequency = typeof dosage.frequency === 'string' ? undefined : dosage.frequency;
+
+  const input: PrescriptionFields = {
+    sourceId: sourceIdOf('MedicationRequest', fhirId),
+    medication,
+    ...(dose ? { dose } : {}),
+    ...(frequency ? { frequency } : {}),
+    authoredAt,
+    status,
+  };
+  if (status === 'STOPPED') input.statusReason = STOPPED_WITHOUT_REASON;
+  if (dosage.instructions) input.instructions = dosage.instructions;
+  const encounterFhirId = referencedId(request.encounter, 'Encounter');
+  return { fhirId, ...(encounterFhirId ? { encounterFhirId } : {}), input };
+}
+
+/**
+ * Reads the dose and frequency of a MedicationRequest's first dosage instruction. Each is the value,
+ * or the reason it cannot be read from the source.
+ */
+function dosageOf(
+  request: FhirResource,
+  medicationName: string,
+): {
+  dose: QuantityInput | string;
+  frequency: NonNullable<PrescriptionFields['frequency']> | string;
+  instructions?: string;
+} {
   const dosage = objectsOf<{
     text?: unknown;
     asNeededBoolean?: unknown;
     timing?: { repeat?: { frequency?: unknown; period?: unknown; periodUnit?: unknown } };
     doseAndRate?: unknown;
   }>(request.dosageInstruction)[0];
-  if (!dosage) return 'medication request has no dosage instruction, and HMS requires a dose and frequency';
+  if (!dosage) {
+    const reason = 'medication request has no dosage instruction, and HMS requires a dose and frequency';
+    return { dose: reason, frequency: reason };
+  }
+  const instructions = text(dosage.text);
+  const result = (
+    dose: QuantityInput | string,
+    frequency: NonNullable<PrescriptionFields['frequency']> | string,
+  ) => (instructions ? { dose, frequency, instructions } : { dose, frequency });
+
+  let dose: QuantityInput | string;
   const doseQuantity = objectsOf<{ doseQuantity?: FhirQuantity }>(dosage.doseAndRate)[0]?.doseQuantity;
   const doseValue = typeof doseQuantity?.value === 'number' ? doseQuantity.value : undefined;
-  if (doseValue === undefined || doseValue <= 0)
-    return 'dosage instruction has no dose, and HMS requires one';
   const doseUnit =
     text(doseQuantity?.code) ??
     text(doseQuantity?.unit) ??
-    DOSE_UNIT_BY_FORM.find(([form]) => form.test(medication.display))?.[1];
-  if (!doseUnit) return 'dose has no unit, and the medication name names no countable dose form';
+    DOSE_UNIT_BY_FORM.find(([form]) => form.test(medicationName))?.[1];
+  if (doseValue === undefined || doseValue <= 0)
+    dose = 'dosage instruction has no dose, and HMS requires one';
+  else if (!doseUnit) dose = 'dose has no unit, and the medication name names no countable dose form';
+  else dose = { value: doseValue, unit: doseUnit };
 
   const asNeeded = dosage.asNeededBoolean === true;
   const repeat = dosage.timing?.repeat;
-  const frequency: PrescriptionFields['frequency'] = { asNeeded };
   if (typeof repeat?.frequency === 'number') {
     const periodUnit = PERIOD_UNIT.get(text(repeat.periodUnit) ?? '');
-    if (!periodUnit) return `dosage period unit "${String(repeat.periodUnit)}" is not h, d, wk or mo`;
-    frequency.timesPerPeriod = repeat.frequency;
-    frequency.period = typeof repeat.period === 'number' ? repeat.period : 1;
-    frequency.periodUnit = periodUnit;
-  } else if (!asNeeded) {
-    return 'dosage instruction has neither a schedule nor as-needed use';
+    if (!periodUnit)
+      return result(dose, `dosage period unit "${String(repeat.periodUnit)}" is not h, d, wk or mo`);
+    return result(dose, {
+      asNeeded,
+      timesPerPeriod: repeat.frequency,
+      period: typeof repeat.period === 'number' ? repeat.period : 1,
+      periodUnit,
+    });
   }
-
-  const input: PrescriptionFields = {
-    sourceId: sourceIdOf('MedicationRequest', fhirId),
-    medication,
-    dose: { value: doseValue, unit: doseUnit },
-    frequency,
-    authoredAt,
-    status,
-  };
-  if (status === 'STOPPED') input.statusReason = STOPPED_WITHOUT_REASON;
-  const instructions = text(dosage.text);
-  if (instructions) input.instructions = instructions;
-  const encounterFhirId = referencedId(request.encounter, 'Encounter');
-  return { fhirId, ...(encounterFhirId ? { encounterFhirId } : {}), input };
+  if (!asNeeded) return result(dose, 'dosage instruction has neither a schedule nor as-needed use');
+  return result(dose, { asNeeded });
 }
 
 /**

@@ -1,7 +1,8 @@
 // Provides the staff account that imports a population. No built-in role may
 // both manage wards and write clinical records, and the imported records name
-// the importing user as their recorder, prescriber and attending, so imports
-// run as a user of their own, "FHIR import", with a custom role.
+// the importing user as their recorder and prescriber (and as the attending of
+// encounters whose practitioner is not looked up), so imports run as a user of
+// their own, "FHIR import", with a custom role.
 import { randomBytes } from 'node:crypto';
 import { GatewayClient, GatewayError } from './gateway-client.js';
 

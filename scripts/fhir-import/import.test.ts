@@ -89,6 +89,7 @@ test('registers every fixture patient and creates nothing on a second run', asyn
       AllergyIntolerance: counts(0),
       MedicationRequest: counts(0),
     },
+    practitionersCreated: 0,
   });
   assert.equal(gateway.patients.length, 5);
   const stored = gateway.findByIdentifier(SYNTHEA_IDENTIFIER_SYSTEM, ADAN_ID);
@@ -309,6 +310,15 @@ test('links history records to their encounter and stays in one import ward', as
     skippedReasons: {},
   });
   assert.equal(summary.resources.AllergyIntolerance?.created, 8);
+  // Ernesto's 7 stopped MedicationRequests are history, recorded with or without a dose. His 2
+  // active ones give no dose, and clinical requires one to order a drug.
+  assert.equal(summary.resources.MedicationRequest?.created, 7);
+  assert.equal(summary.resources.MedicationRequest?.skipped, 2);
+  assert.ok(
+    Object.keys(summary.resources.MedicationRequest?.skippedReasons ?? {}).every((reason) =>
+      /dose/.test(reason),
+    ),
+  );
   assert.equal(gateway.wards.length, 1);
   assert.equal(gateway.wards[0]?.code, 'IMPORTED');
 
@@ -325,11 +335,71 @@ test('links history records to their encounter and stays in one import ward', as
   const problems = [...(gateway.records.get('addProblem')?.values() ?? [])];
   assert.ok(problems.some((problem) => encounterIds.has(problem.input.encounterId as string)));
 
-  // 22 encounters in 2 batches of at most 15, then 21 problems, 7 panels and 8 allergies in 3, after
-  // login, the patient lookup, the registration, and the lookup and creation of the ward.
+  // 22 encounters in 2 batches of at most 15, then 21 problems, 7 panels, 8 allergies and 7
+  // prescriptions in 3, after login, the patient lookup, the registration, and the lookup and
+  // creation of the ward.
   const creates = [...gateway.records.values()].reduce((total, records) => total + records.size, 0);
-  assert.equal(creates, 58);
+  assert.equal(creates, 65);
+  const prescriptions = [...(gateway.records.get('issuePrescription')?.values() ?? [])];
+  assert.ok(prescriptions.some((prescription) => prescription.input.dose === undefined));
+  assert.ok(prescriptions.every((prescription) => prescription.input.status !== 'ACTIVE'));
   assert.equal(gateway.requests, 5 + 2 + 3);
+});
+
+test('credits encounters to their practitioner', async () => {
+  const practitionerAccount = { email: gateway.email, password: gateway.password };
+  // Clinical rejects a practitioner it has not yet copied from identity's events; the first two
+  // encounters naming one meet that delay.
+  let lagging = 2;
+  gateway.beforeCreate = (mutation, input) => {
+    if (input.attendingId === undefined || lagging <= 0) return;
+    if (mutation !== 'openEncounter' && mutation !== 'recordPastAdmission') return;
+    lagging--;
+    throw new GraphQLError('Invalid input.', {
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        fields: [{ field: 'input.attendingId', message: 'is not an active user of this tenant' }],
+      },
+    });
+  };
+
+  const first = await importFhir(
+    options({ paths: [ERNESTO_FILE], now: HISTORY_NOW, practitionerAccount, replicaWaitMs: 10_000 }),
+  );
+
+  assert.equal(lagging, 0);
+  assert.equal(first.resources.Encounter?.created, 22);
+  assert.equal(first.resources.Encounter?.failed, 0);
+  assert.ok(first.practitionersCreated > 0);
+  assert.equal(first.practitionersCreated, gateway.users.length);
+  assert.ok(gateway.users.every((user) => /^npi-\d+@practitioners\.synthea\.example$/.test(user.email)));
+  assert.ok(gateway.users.every((user) => user.roles.join() === 'doctor'));
+  const encounters = [
+    ...(gateway.records.get('openEncounter')?.values() ?? []),
+    ...(gateway.records.get('recordPastAdmission')?.values() ?? []),
+  ];
+  const userIds = new Set(gateway.users.map((user) => user.id));
+  assert.ok(encounters.every((encounter) => userIds.has(encounter.input.attendingId as string)));
+  const stay = gateway.records
+    .get('recordPastAdmission')
+    ?.get('synthea:Encounter/0c22559c-8736-0a19-cc3a-a6b809323f47');
+  const koch = gateway.users.find((user) => user.id === stay?.input.attendingId);
+  assert.equal(koch?.email, 'npi-9999877597@practitioners.synthea.example');
+  assert.equal(koch?.familyName, 'Koch169');
+  assert.ok(log.some((line) => line.startsWith('waiting for clinical to learn of the attending')));
+
+  const second = await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW, practitionerAccount }));
+  assert.equal(second.practitionersCreated, 0);
+  assert.equal(gateway.users.length, first.practitionersCreated);
+});
+
+test('encounters keep the importer without a practitioner account', async () => {
+  await importFhir(options({ paths: [ERNESTO_FILE], now: HISTORY_NOW }));
+
+  const encounters = [...(gateway.records.get('openEncounter')?.values() ?? [])];
+  assert.ok(encounters.length > 0);
+  assert.ok(encounters.every((encounter) => encounter.input.attendingId === undefined));
+  assert.equal(gateway.users.length, 0);
 });
 
 test('second history run sends no create', async () => {

@@ -14,6 +14,7 @@ import {
 import { mapHistory } from './history-mapping.js';
 import { PATIENT_NOT_IMPORTED } from './history-import.js';
 import { mapPatient, SYNTHEA_IDENTIFIER_SYSTEM, type RegisterPatientInput } from './mapping.js';
+import { PractitionerDirectory } from './practitioners.js';
 
 export const ALREADY_IMPORTED = 'already imported';
 
@@ -43,6 +44,14 @@ export interface ImportOptions {
   requestTimeoutMs?: number;
   /** Consecutive patients lost to network errors after which the run stops; defaults to 10. */
   maxConsecutiveNetworkFailures?: number;
+  /**
+   * A user with user:read and user:manage, such as a tenant_admin, that finds or creates the
+   * practitioner each encounter names (as the appointment import does), who becomes the encounter's
+   * attending. Without it, the login user is the attending of every imported encounter.
+   */
+  practitionerAccount?: { email: string; password: string };
+  /** How long to wait for clinical to learn of a practitioner just created; 60 s by default. */
+  replicaWaitMs?: number;
   /** Import time, which decides who counts as a minor; defaults to the current time. */
   now?: Date;
   /** Receives progress and warning lines; defaults to stderr. */
@@ -70,6 +79,8 @@ export interface ImportSummary {
   failures: ImportFailure[];
   /** Counts of the clinical history by FHIR resource type; empty when the history is not imported. */
   resources: Partial<Record<CountKey, ResourceCounts>>;
+  /** Practitioners created as identity users to be the attending of imported encounters. */
+  practitionersCreated: number;
 }
 
 /** A failure that stops the whole run, such as rejected credentials. */
@@ -115,6 +126,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     skippedReasons: {},
     failures: [],
     resources: withHistory ? emptyCounts() : {},
+    practitionersCreated: 0,
   };
   const fatal = (message: string) => new ImportFatalError(message, summary);
 
@@ -178,8 +190,31 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
     log(`failed: ${file}${fhirId ? ` Patient/${fhirId}` : ''}: ${reason}`);
   };
 
+  let practitioners: PractitionerDirectory | undefined;
+  if (withHistory && options.practitionerAccount) {
+    const account = options.practitionerAccount;
+    const practitionerClient = new GatewayClient({
+      url: options.gatewayUrl,
+      credentials: { tenantSlug: options.tenantSlug, email: account.email, password: account.password },
+      maxAttempts: options.maxAttempts,
+      retryBaseDelayMs: options.retryBaseDelayMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      log,
+    });
+    try {
+      await practitionerClient.login();
+    } catch (error) {
+      throw fatal(
+        `cannot log in to ${options.gatewayUrl} as ${account.email} (the practitioner account) in tenant ${options.tenantSlug}: ${errorMessage(error)}`,
+      );
+    }
+    practitioners = new PractitionerDirectory(practitionerClient);
+  }
+
   const history = new HistoryImporter({
     client,
+    practitioners,
+    replicaWaitMs: options.replicaWaitMs,
     counts: summary.resources as Record<CountKey, ResourceCounts>,
     log,
     requestConcurrency: Math.max(1, options.requestConcurrency ?? 4),
@@ -292,6 +327,7 @@ export async function importFhir(options: ImportOptions): Promise<ImportSummary>
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   await items.return(undefined);
+  summary.practitionersCreated = practitioners?.created ?? 0;
   reportProgress();
   if (stopError !== undefined) {
     throw stopError instanceof ImportFatalError ? stopError : fatal(errorMessage(stopError));

@@ -18,6 +18,12 @@ Options (environment variable in brackets):
   --phone PHONE         login phone, instead of an email [HMS_IMPORT_PHONE]
   --password PASSWORD   login password [HMS_IMPORT_PASSWORD]; prefer the
                         variable, since arguments are visible to other users
+  --practitioner-email EMAIL
+                        a user with user:read and user:manage (a tenant_admin)
+                        that finds or creates each encounter's practitioner as
+                        a doctor, who becomes its attending; without it the
+                        login user is the attending [HMS_IMPORT_PRACTITIONER_EMAIL]
+                        Its password is read from HMS_IMPORT_PRACTITIONER_PASSWORD.
   --concurrency N       patients sent at once (default 4) [HMS_IMPORT_CONCURRENCY]
   --request-concurrency N
                         requests of one patient's history sent at once
@@ -55,6 +61,7 @@ try {
       email: { type: 'string' },
       phone: { type: 'string' },
       password: { type: 'string' },
+      'practitioner-email': { type: 'string' },
       concurrency: { type: 'string' },
       'request-concurrency': { type: 'string' },
       'patients-only': { type: 'boolean' },
@@ -83,6 +90,11 @@ if (!tenantSlug) fail('--tenant (or HMS_IMPORT_TENANT) is required');
 if (!email && !phone) fail('--email or --phone (or HMS_IMPORT_EMAIL / HMS_IMPORT_PHONE) is required');
 if (!password) fail('--password (or HMS_IMPORT_PASSWORD) is required');
 if (positionals.length === 0) fail('name at least one bundle file or folder');
+const practitionerEmail = values['practitioner-email'] ?? env.HMS_IMPORT_PRACTITIONER_EMAIL;
+const practitionerPassword = env.HMS_IMPORT_PRACTITIONER_PASSWORD;
+if (practitionerEmail && !practitionerPassword) {
+  fail('HMS_IMPORT_PRACTITIONER_PASSWORD is required with --practitioner-email');
+}
 try {
   new URL(gatewayUrl);
 } catch {
@@ -97,6 +109,9 @@ try {
     phone,
     password,
     paths: positionals,
+    practitionerAccount: practitionerEmail
+      ? { email: practitionerEmail, password: practitionerPassword! }
+      : undefined,
     concurrency: positiveInteger('--concurrency', values.concurrency ?? env.HMS_IMPORT_CONCURRENCY, 4),
     requestConcurrency: positiveInteger('--request-concurrency', values['request-concurrency'], 4),
     batchSize: positiveInteger('--batch-size', values['batch-size'], 15),

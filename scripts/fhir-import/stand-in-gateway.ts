@@ -78,6 +78,9 @@ export class StandInGateway {
   /** Runs before a history mutation stores its record; it may throw a GraphQLError. */
   beforeCreate: ((mutation: string, input: Record<string, unknown>) => void) | undefined;
   readonly wards: { id: string; code: string; name: string; beds: { code: string }[] }[] = [];
+  /** Users created through createUser, such as the practitioners of imported encounters. */
+  readonly users: { id: string; email: string; givenName?: string; familyName?: string; roles: string[] }[] =
+    [];
 
   private readonly schema = buildStandInSchema();
   private readonly accessTokens = new Map<string, number>();
@@ -296,6 +299,31 @@ export class StandInGateway {
         if (!ward) throw error(`ward ${wardId} not found`, 'NOT_FOUND');
         ward.beds.push(...codes.map((code) => ({ code })));
         return ward;
+      },
+      users: ({ search }: { search?: string }, context: Context) => {
+        this.operations.push('users');
+        this.authenticate(context);
+        const matching = this.users.filter((user) => !search || user.email.includes(search.toLowerCase()));
+        return page(matching.map((user) => ({ id: user.id, email: user.email, roles: user.roles })));
+      },
+      createUser: (
+        { input }: { input: { email: string; givenName?: string; familyName?: string; roles?: string[] } },
+        context: Context,
+      ) => {
+        this.operations.push('createUser');
+        this.authenticate(context);
+        if (this.users.some((user) => user.email === input.email.toLowerCase())) {
+          throw error(`email ${input.email} is already in use`, 'CONFLICT');
+        }
+        const user = {
+          id: randomUUID(),
+          email: input.email.toLowerCase(),
+          givenName: input.givenName,
+          familyName: input.familyName,
+          roles: input.roles ?? [],
+        };
+        this.users.push(user);
+        return { id: user.id };
       },
       login: ({ input }: { input: { tenantSlug: string; email?: string; password: string } }) => {
         this.operations.push('login');

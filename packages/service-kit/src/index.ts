@@ -27,4 +27,5 @@ export * from './events/trace.js';
 export * from './events/publish.js';
 export * from './events/background.js';
 export * from './events/tenant-settings.js';
+export * from './events/user-replica.js';
 export * from './process.js';

@@ -7,6 +7,7 @@ import {
   scalarResolvers,
   startOutboxRelay,
   startSubgraphServer,
+  type BackgroundConsumer,
   type EventBus,
   type Logger,
   type OutboxRelay,
@@ -18,7 +19,12 @@ import { encounterAreaResolvers, mergeResolvers } from './encounters/index.js';
 import { entities } from './entities/index.js';
 import { patientResolvers } from './patients/resolvers.js';
 import { recordResolvers } from './records/resolvers.js';
-import { startTenantSettingsSync, type TenantSettingsSync } from './tenants/settings-consumer.js';
+import {
+  startTenantSettingsSync,
+  TENANT_SETTINGS_CONSUMER_GROUP,
+  type TenantSettingsSync,
+} from './tenants/settings-consumer.js';
+import { startUserReplicaSync, USER_REPLICA_CONSUMER_GROUP } from './tenants/user-replica.js';
 import { loadTypeDefs } from './type-defs.js';
 
 export interface StartClinicalOptions {
@@ -27,6 +33,11 @@ export interface StartClinicalOptions {
   host?: string;
   /** Sees every SQL statement the ORM sends, for tests that count queries. */
   onQuery?: (sql: string) => void;
+  /**
+   * Consumer groups of the identity consumers. End-to-end tests give a suffix of their own, so they
+   * share no group with another clinical on the same Kafka, and may start at the newest events.
+   */
+  consumers?: { groupSuffix?: string; fromBeginning?: boolean };
 }
 
 export interface RunningClinical {
@@ -57,17 +68,33 @@ export async function startClinical(
     });
   }
 
-  // With Kafka configured, clinical copies tenant settings from identity's events, and the outbox
+  // With Kafka configured, clinical copies tenant settings and users from identity's events, and the outbox
   // relay runs in-process when its role is configured too. Without the relay writes still succeed,
   // and their events wait in the outbox for a relay.
   let bus: EventBus | undefined;
   let relay: OutboxRelay | undefined;
   let tenantSettings: TenantSettingsSync | undefined;
+  let users: BackgroundConsumer | undefined;
   const readiness: ReadinessChecks = { database: () => orm.em.fork().getConnection().execute('select 1') };
   if (config.HMS_KAFKA_BROKERS?.length) {
     const kafka = createEventBus({ brokers: config.HMS_KAFKA_BROKERS, clientId: 'clinical', logger });
     bus = kafka;
-    tenantSettings = startTenantSettingsSync({ bus: kafka, orm, logger });
+    const suffix = options.consumers?.groupSuffix ? `-${options.consumers.groupSuffix}` : '';
+    const fromBeginning = options.consumers?.fromBeginning;
+    tenantSettings = startTenantSettingsSync({
+      bus: kafka,
+      orm,
+      logger,
+      groupId: `${TENANT_SETTINGS_CONSUMER_GROUP}${suffix}`,
+      fromBeginning,
+    });
+    users = startUserReplicaSync({
+      bus: kafka,
+      orm,
+      logger,
+      groupId: `${USER_REPLICA_CONSUMER_GROUP}${suffix}`,
+      fromBeginning,
+    });
     if (config.HMS_OUTBOX_RELAY_DATABASE_URL) {
       relay = startOutboxRelay({
         databaseUrl: config.HMS_OUTBOX_RELAY_DATABASE_URL,
@@ -84,6 +111,7 @@ export async function startClinical(
   const shutDown = async () => {
     await relay?.stop();
     await tenantSettings?.stop();
+    await users?.stop();
     await bus?.disconnect();
     await orm.close();
     sessionState.disconnect();

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/postgresql';
 import { DiagnosisChangedSchema, EncounterChangedSchema } from '@hms/proto-schemas';
 import { HmsError, newId, type EntityManager, type EventOrigin } from '@hms/service-kit';
+import { requireActiveUsers } from '../tenants/user-replica.js';
 import { Admission } from '../entities/admission.js';
 import { Department } from '../entities/department.js';
 import { Diagnosis } from '../entities/diagnosis.js';
@@ -57,6 +58,14 @@ export async function assertPatientExists(em: EntityManager, patientId: string):
 }
 
 /** Throws NOT_FOUND when a department id is given and does not exist in the tenant. */
+/** Throws BAD_USER_INPUT on input.attendingId unless it names an active user of the tenant. */
+export async function assertAttendingActive(
+  em: EntityManager,
+  attendingId: string | null | undefined,
+): Promise<void> {
+  if (attendingId) await requireActiveUsers(em, [{ field: 'input.attendingId', userId: attendingId }]);
+}
+
 export async function assertDepartmentExists(em: EntityManager, departmentId: string | null): Promise<void> {
   if (departmentId === null) return;
   const department = await em.findOne(Department, { id: departmentId });
@@ -83,6 +92,7 @@ export async function openEncounter(
 ): Promise<Encounter> {
   const draft = validateOpenEncounter(input, now);
   await assertPatientExists(em, draft.patientId);
+  await assertAttendingActive(em, draft.attendingId);
   await assertDepartmentExists(em, draft.departmentId);
   await assertEncounterSourceFree(em, draft.sourceId);
   await assertDiagnosisSourcesFree(em, draft.diagnoses);
@@ -148,6 +158,7 @@ export async function updateEncounter(
     });
   }
   if (draft.departmentId !== undefined) await assertDepartmentExists(em, draft.departmentId ?? null);
+  await assertAttendingActive(em, draft.attendingId);
 
   const changedFields = (Object.keys(draft) as (keyof UpdateEncounterInput)[]).filter(
     (field) => (encounter[field] ?? null) !== (draft[field] ?? null),

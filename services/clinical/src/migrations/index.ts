@@ -4,6 +4,7 @@ import { Migration20261206000000AddTenantTimeZone } from './Migration20261206000
 import { Migration20261210000000CreateEncounters } from './Migration20261210000000CreateEncounters.js';
 import { Migration20261211000000AddPatientRecords } from './Migration20261211000000AddPatientRecords.js';
 import { Migration20261211000100LinkRecordsToEncounters } from './Migration20261211000100LinkRecordsToEncounters.js';
+import { Migration20261212000000AddUsersAndHistoricalDosage } from './Migration20261212000000AddUsersAndHistoricalDosage.js';
 
 /** Migrations of the clinical schema, oldest first; a released migration is never edited, only followed. */
 export const migrations = [
@@ -13,6 +14,7 @@ export const migrations = [
   Migration20261210000000CreateEncounters,
   Migration20261211000000AddPatientRecords,
   Migration20261211000100LinkRecordsToEncounters,
+  Migration20261212000000AddUsersAndHistoricalDosage,
 ];
 
 /**

@@ -20,9 +20,9 @@ export interface IssuePrescriptionInput {
   encounterId?: string | null;
   sourceId?: string | null;
   medication: CodedConceptInput;
-  dose: QuantityInput;
+  dose?: QuantityInput | null;
   route?: (typeof MEDICATION_ROUTES)[number] | null;
-  frequency: DosageFrequencyInput;
+  frequency?: DosageFrequencyInput | null;
   duration?: { value: number; unit: TimeUnit } | null;
   quantity?: QuantityInput | null;
   instructions?: string | null;

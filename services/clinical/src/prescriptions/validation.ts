@@ -38,20 +38,24 @@ const MAX_PERIOD = 1000;
 const MAX_INSTRUCTIONS = 2000;
 /** Statuses a prescription may be recorded with: ACTIVE, or a final one for imported history. */
 const CREATE_STATUSES: PrescriptionStatus[] = ['ACTIVE', 'COMPLETED', 'STOPPED'];
+/** Final statuses that history is recorded with; only these may leave the dosage out. */
+const HISTORY_STATUSES: PrescriptionStatus[] = ['COMPLETED', 'STOPPED'];
 
 /** A prescription's input after validation. */
 export interface PrescriptionDraft {
   encounterId: string | null;
   sourceId: string | null;
   medication: ConceptValue<(typeof MEDICATION_SYSTEMS)[number]>;
-  dose: QuantityInput;
+  /** Null only for history with a final status whose source gave no dose. */
+  dose: QuantityInput | null;
+  /** Null only for history with a final status whose source gave no frequency. */
   frequency: {
     timesPerPeriod: number | null;
     period: number | null;
     periodUnit: TimeUnit | null;
     asNeeded: boolean;
     asNeededFor: string | null;
-  };
+  } | null;
   duration: { value: number; unit: TimeUnit } | null;
   quantity: QuantityInput | null;
   instructions: string | null;
@@ -67,8 +71,8 @@ export function validatePrescription(input: IssuePrescriptionInput, now: Date): 
   const encounterId = checkOptionalUuid(input.encounterId, 'input.encounterId', 'an encounter', errors);
   const sourceId = checkSourceId(input.sourceId, errors);
   const medication = checkConcept(input.medication, 'input.medication', MEDICATION_SYSTEMS, errors);
-  const dose = checkAmount(input.dose, 'input.dose', errors);
-  const frequency = checkFrequency(input.frequency, errors);
+  const dose = input.dose ? checkAmount(input.dose, 'input.dose', errors) : null;
+  const frequency = input.frequency ? checkFrequency(input.frequency, errors) : null;
   const quantity = input.quantity ? checkAmount(input.quantity, 'input.quantity', errors) : null;
   let duration: PrescriptionDraft['duration'] = null;
   if (input.duration) {
@@ -88,6 +92,20 @@ export function validatePrescription(input: IssuePrescriptionInput, now: Date): 
       `must be one of ${CREATE_STATUSES.join(', ')}; cancel an ACTIVE prescription instead`,
     );
   }
+  // Imported history may lack the dosage its source never recorded; HMS stores it as not recorded
+  // rather than invent one. An ACTIVE prescription orders the drug, so it needs both.
+  const history = HISTORY_STATUSES.includes(status) && input.authoredAt != null;
+  for (const [field, given] of [
+    ['input.dose', input.dose != null],
+    ['input.frequency', input.frequency != null],
+  ] as const) {
+    if (!given && !history) {
+      errors.add(
+        field,
+        'is required, except for history recorded with status COMPLETED or STOPPED and a past authoredAt whose source gave none',
+      );
+    }
+  }
   const statusReason = checkText(input.statusReason, 'input.statusReason', MAX_REASON, errors);
   if (status === 'STOPPED' && !statusReason)
     errors.add('input.statusReason', 'is required with status STOPPED');
@@ -105,8 +123,8 @@ export function validatePrescription(input: IssuePrescriptionInput, now: Date): 
     encounterId,
     sourceId,
     medication: medication!,
-    dose: dose!,
-    frequency: frequency!,
+    dose,
+    frequency,
     duration,
     quantity,
     instructions,

@@ -7,7 +7,7 @@ export interface PrescriptionView {
   patientId: string;
   encounterId: string | null;
   medication: ConceptView;
-  dose: { value: number; unit: string };
+  dose: { value: number; unit: string } | null;
   route: string | null;
   frequency: {
     timesPerPeriod: number | null;
@@ -15,7 +15,9 @@ export interface PrescriptionView {
     periodUnit: string | null;
     asNeeded: boolean;
     asNeededFor: string | null;
-  };
+  } | null;
+  /** False for imported history whose source gave no dose or no frequency. */
+  dosageRecorded: boolean;
   duration: { value: number; unit: string } | null;
   quantity: { value: number; unit: string } | null;
   instructions: string | null;
@@ -39,18 +41,10 @@ export function prescriptionView(prescription: Prescription): PrescriptionView {
       prescription.medicationCode,
       prescription.medicationDisplay,
     ),
-    dose: { value: Number(prescription.doseValue), unit: prescription.doseUnit },
+    dose: doseOf(prescription),
     route: prescription.route ?? null,
-    frequency: {
-      timesPerPeriod: prescription.timesPerPeriod ?? null,
-      period:
-        prescription.period === null || prescription.period === undefined
-          ? null
-          : Number(prescription.period),
-      periodUnit: prescription.periodUnit ?? null,
-      asNeeded: prescription.asNeeded,
-      asNeededFor: prescription.asNeededFor ?? null,
-    },
+    frequency: frequencyOf(prescription),
+    dosageRecorded: doseOf(prescription) !== null && frequencyOf(prescription) !== null,
     duration:
       prescription.durationValue !== null &&
       prescription.durationValue !== undefined &&
@@ -72,5 +66,26 @@ export function prescriptionView(prescription: Prescription): PrescriptionView {
     allergyOverrideReason: prescription.allergyOverrideReason ?? null,
     overriddenAllergyIds: prescription.overriddenAllergyIds,
     sourceId: prescription.sourceId ?? null,
+  };
+}
+
+/** Returns the dose, or null when imported history recorded none. */
+function doseOf(prescription: Prescription): { value: number; unit: string } | null {
+  if (prescription.doseValue === null || prescription.doseValue === undefined || !prescription.doseUnit) {
+    return null;
+  }
+  return { value: Number(prescription.doseValue), unit: prescription.doseUnit };
+}
+
+/** Returns the frequency, or null when imported history recorded none (as_needed is then null). */
+function frequencyOf(prescription: Prescription): NonNullable<PrescriptionView['frequency']> | null {
+  if (prescription.asNeeded === null || prescription.asNeeded === undefined) return null;
+  return {
+    timesPerPeriod: prescription.timesPerPeriod ?? null,
+    period:
+      prescription.period === null || prescription.period === undefined ? null : Number(prescription.period),
+    periodUnit: prescription.periodUnit ?? null,
+    asNeeded: prescription.asNeeded,
+    asNeededFor: prescription.asNeededFor ?? null,
   };
 }

@@ -21,6 +21,8 @@ export interface TenantSettingsConsumerOptions {
   /** Tests use their own topic and group, so they never take events meant for others. */
   topic?: string;
   groupId?: string;
+  /** Start position of a new consumer group; the beginning of each partition unless false. */
+  fromBeginning?: boolean;
 }
 
 /** Returns the kit's consumer options with clinical's group and the columns of clinical.tenant_settings. */

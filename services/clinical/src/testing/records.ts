@@ -89,7 +89,7 @@ export const ADD_PROBLEM = `
 
 export const PRESCRIPTION_FIELDS = `
   id patientId encounterId route instructions status authoredAt prescriber { id } statusReason
-  statusChangedAt allergyOverrideReason overriddenAllergyIds sourceId
+  statusChangedAt allergyOverrideReason overriddenAllergyIds sourceId dosageRecorded
   medication { ${CONCEPT_FIELDS} }
   dose { value unit }
   frequency { timesPerPeriod period periodUnit asNeeded asNeededFor }

@@ -16,6 +16,7 @@ import {
 import { Operation, recordChange } from '../encounters/events.js';
 import {
   addDiagnoses,
+  assertAttendingActive,
   assertDepartmentExists,
   assertEncounterSourceFree,
   assertPatientExists,
@@ -83,6 +84,7 @@ export async function admitPatient(
   errors.throwIfAny();
 
   await assertPatientExists(em, input.patientId);
+  await assertAttendingActive(em, input.attendingId);
   await assertDepartmentExists(em, input.departmentId ?? null);
   await assertEncounterSourceFree(em, sourceId);
   const bed = await lockFreeBed(em, input.bedId);
@@ -142,6 +144,7 @@ export async function recordPastAdmission(
   errors.throwIfAny();
 
   await assertPatientExists(em, input.patientId);
+  await assertAttendingActive(em, input.attendingId);
   await assertDepartmentExists(em, input.departmentId ?? null);
   await assertEncounterSourceFree(em, sourceId);
   const ward = await em.findOne(Ward, { id: input.wardId });

@@ -1,5 +1,10 @@
 import { Migration } from '@mikro-orm/migrations';
-import { appliedEventsTableSql, outboxTableSql, tenantIsolationSql } from '@hms/service-kit';
+import {
+  appliedEventsTableSql,
+  outboxTableSql,
+  tenantIsolationSql,
+  userReplicaTableSql,
+} from '@hms/service-kit';
 
 /** Appointment statuses that hold their time: a cancelled, missed or finished visit frees it. */
 const HOLDING_STATUSES = "('BOOKED', 'CHECKED_IN', 'IN_PROGRESS')";
@@ -25,15 +30,7 @@ export class Migration20261207000000CreateScheduling extends Migration {
       )`);
 
     // Identity users, so a booking can check that its practitioner exists and is active.
-    this.addSql(`
-      create table scheduling.practitioners (
-        tenant_id uuid not null,
-        id uuid not null,
-        active boolean not null,
-        roles text[] not null default '{}',
-        updated_at timestamptz not null,
-        constraint practitioners_pkey primary key (tenant_id, id)
-      )`);
+    for (const statement of userReplicaTableSql('scheduling.practitioners')) this.addSql(statement);
 
     // Ids of clinical's patients, from clinical.patient.registered.
     this.addSql(`
@@ -158,7 +155,6 @@ export class Migration20261207000000CreateScheduling extends Migration {
 
     for (const table of [
       'tenant_settings',
-      'practitioners',
       'patients',
       'schedules',
       'time_off',

@@ -6,13 +6,10 @@ import {
   TenantStatus,
   TenantStatusChangedSchema,
   timestampDate,
-  UserCreatedSchema,
-  UserDeactivatedSchema,
-  UserReactivatedSchema,
-  UserRolesChangedSchema,
   type EventEnvelope,
 } from '@hms/proto-schemas';
 import {
+  applyUserEvent,
   startConsumer,
   startConsumerInBackground,
   type BackgroundConsumer,
@@ -23,12 +20,13 @@ import {
   type MikroORM,
 } from '@hms/service-kit';
 import { payloadOf } from './payload.js';
-import { arrayLiteral } from '../sql.js';
 
 /** Consumer group of scheduling's copy of identity's tenants and users. */
 export const IDENTITY_CONSUMER_GROUP = 'hms-scheduling-identity';
 /** Name under which the consumer records the event ids it has applied. */
 export const IDENTITY_CONSUMER_NAME = 'identity';
+/** Scheduling's copy of identity's users, kept by the service kit's user replica. */
+export const PRACTITIONERS_TABLE = 'scheduling.practitioners';
 
 const STATUS_NAMES: Partial<Record<TenantStatus, string>> = {
   [TenantStatus.ACTIVE]: 'ACTIVE',
@@ -58,35 +56,6 @@ async function applyTenantStatus(
 }
 
 /**
- * Stores the change an event reports for a user: created (active, with roles), deactivated, reactivated or
- * given new roles. An event older than the row's last change is ignored, so a replayed event does
- * not undo a newer one.
- */
-async function applyUser(
-  em: EntityManager,
-  envelope: EventEnvelope,
-  userId: string,
-  change: { active?: boolean; roles?: string[] },
-): Promise<void> {
-  await em.execute(
-    `insert into scheduling.practitioners as current (tenant_id, id, active, roles, updated_at)
-     values (?, ?, ?, ?::text[], ?)
-     on conflict (tenant_id, id) do update
-       set active = coalesce(?, current.active), roles = coalesce(?::text[], current.roles), updated_at = excluded.updated_at
-       where current.updated_at <= excluded.updated_at`,
-    [
-      envelope.tenantId,
-      userId,
-      change.active ?? true,
-      arrayLiteral(change.roles ?? []),
-      occurredAtOf(envelope),
-      change.active ?? null,
-      change.roles ? arrayLiteral(change.roles) : null,
-    ],
-  );
-}
-
-/**
  * Applies one identity event in the consumer's tenant transaction. The tenant always comes from the
  * envelope; event types scheduling does not keep are ignored.
  */
@@ -96,19 +65,9 @@ export async function applyIdentityEvent(em: EntityManager, envelope: EventEnvel
       return applyTenantStatus(em, envelope, payloadOf(envelope, TenantCreatedSchema).status);
     case 'identity.tenant.status_changed':
       return applyTenantStatus(em, envelope, payloadOf(envelope, TenantStatusChangedSchema).newStatus);
-    case 'identity.user.created': {
-      const payload = payloadOf(envelope, UserCreatedSchema);
-      return applyUser(em, envelope, payload.userId, { active: true, roles: payload.roles });
-    }
-    case 'identity.user.deactivated':
-      return applyUser(em, envelope, payloadOf(envelope, UserDeactivatedSchema).userId, { active: false });
-    case 'identity.user.reactivated':
-      return applyUser(em, envelope, payloadOf(envelope, UserReactivatedSchema).userId, { active: true });
-    case 'identity.user.roles_changed': {
-      const payload = payloadOf(envelope, UserRolesChangedSchema);
-      return applyUser(em, envelope, payload.userId, { roles: payload.newRoles });
-    }
     default:
+      // User events go to scheduling's copy of users; any other type is ignored.
+      await applyUserEvent(em, PRACTITIONERS_TABLE, envelope);
       return;
   }
 }

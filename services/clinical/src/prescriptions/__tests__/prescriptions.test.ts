@@ -41,6 +41,14 @@ const PATIENT_PRESCRIPTIONS = `
   }
 `;
 
+/** Returns the `sub` claim of a signed token, the user the API records as the prescriber. */
+function subjectOf(token: string): string {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
+    sub: string;
+  };
+  return payload.sub;
+}
+
 describe('prescriptions', () => {
   let harness: ClinicalHarness;
   let admin: pg.Client;
@@ -67,6 +75,14 @@ describe('prescriptions', () => {
       token,
     );
     return body;
+  };
+
+  const prescriptionCount = async (patientId: string) => {
+    const { rows } = await admin.query<{ count: string }>(
+      'select count(*)::text as count from clinical.prescriptions where tenant_id = $1 and patient_id = $2',
+      [tenantId, patientId],
+    );
+    return Number(rows[0]!.count);
   };
 
   const recordAllergy = async (patientId: string, input: Record<string, unknown>) => {
@@ -246,6 +262,120 @@ describe('prescriptions', () => {
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     assert.equal(body.data!.issuePrescription.status, 'COMPLETED');
     assert.equal(body.data!.issuePrescription.authoredAt, '2019-02-01T10:00:00.000Z');
+  });
+
+  test('history without dosage: not recorded', async () => {
+    const patientId = await registerPatient(harness, token);
+    const sourceId = `test:${newId()}`;
+
+    const body = await issue(
+      amoxicillinInput(patientId, {
+        dose: null,
+        frequency: null,
+        duration: null,
+        quantity: null,
+        status: 'COMPLETED',
+        authoredAt: '2018-05-01T10:00:00Z',
+        sourceId,
+      }),
+    );
+
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    const prescription = body.data!.issuePrescription;
+    assert.equal(prescription.dose, null);
+    assert.equal(prescription.frequency, null);
+    assert.equal(prescription.dosageRecorded, false);
+    assert.equal(prescription.status, 'COMPLETED');
+    assert.equal(prescription.prescriber.id, subjectOf(token));
+    const { rows } = await admin.query<{ dose_value: string | null; as_needed: boolean | null }>(
+      'select dose_value, as_needed from clinical.prescriptions where tenant_id = $1 and source_id = $2',
+      [tenantId, sourceId],
+    );
+    assert.deepEqual(rows, [{ dose_value: null, as_needed: null }]);
+  });
+
+  test('history with frequency, no dose', async () => {
+    const patientId = await registerPatient(harness, token);
+
+    const body = await issue(
+      amoxicillinInput(patientId, {
+        dose: null,
+        status: 'STOPPED',
+        statusReason: 'Stopped in the imported record.',
+        authoredAt: '2018-05-01T10:00:00Z',
+      }),
+    );
+
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    const prescription = body.data!.issuePrescription;
+    assert.equal(prescription.dose, null);
+    assert.deepEqual(prescription.frequency, {
+      timesPerPeriod: 3,
+      period: 1,
+      periodUnit: 'DAY',
+      asNeeded: false,
+      asNeededFor: null,
+    });
+    assert.equal(prescription.dosageRecorded, false);
+  });
+
+  test('recorded dosage flagged as recorded', async () => {
+    const patientId = await registerPatient(harness, token);
+
+    const body = await issue(amoxicillinInput(patientId));
+
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.equal(body.data!.issuePrescription.dosageRecorded, true);
+  });
+
+  test('active without dosage rejected', async () => {
+    const patientId = await registerPatient(harness, token);
+
+    const body = await issue(amoxicillinInput(patientId, { dose: null, frequency: null }));
+
+    assert.deepEqual(invalidFields(body).sort(), ['input.dose', 'input.frequency']);
+    assert.match(messageFor(body, 'input.dose') ?? '', /is required, except for history/);
+    assert.equal(await prescriptionCount(patientId), 0);
+  });
+
+  test('final status without authoredAt needs dosage', async () => {
+    const patientId = await registerPatient(harness, token);
+
+    const body = await issue(amoxicillinInput(patientId, { dose: null, status: 'COMPLETED' }));
+
+    assert.deepEqual(invalidFields(body), ['input.dose']);
+    assert.equal(await prescriptionCount(patientId), 0);
+  });
+
+  test('active row without dose violates constraint', async () => {
+    const patientId = await registerPatient(harness, token);
+    const body = await issue(amoxicillinInput(patientId));
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+
+    await assert.rejects(
+      admin.query('update clinical.prescriptions set dose_value = null, dose_unit = null where id = $1', [
+        body.data!.issuePrescription.id,
+      ]),
+      /prescriptions_dosage_recorded_check/,
+    );
+  });
+
+  test('prescriber of another user rejected', async () => {
+    const patientId = await registerPatient(harness, token);
+
+    // The prescriber is the signature of the order, so the API takes it from the token only, for
+    // imported history too.
+    const body = await issue(
+      amoxicillinInput(patientId, {
+        status: 'COMPLETED',
+        authoredAt: '2018-05-01T10:00:00Z',
+        prescriberId: newId(),
+      }),
+    );
+
+    assert.equal(body.data, undefined);
+    assert.match(body.errors?.[0]?.message ?? '', /prescriberId/);
+    assert.equal(await prescriptionCount(patientId), 0);
   });
 
   test('history stopped needs a reason', async () => {
