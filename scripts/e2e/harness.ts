@@ -285,7 +285,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         trustProxy: false,
         limits: DEFAULT_QUERY_LIMITS,
         // Every test signs in from 127.0.0.1; the production login limit would throttle the suite.
-        rateLimits: { ...DEFAULT_RATE_LIMITS, loginPerIp: 10_000, anonymousPerIp: 10_000, ...options.rateLimits },
+        rateLimits: {
+          ...DEFAULT_RATE_LIMITS,
+          loginPerIp: 10_000,
+          anonymousPerIp: 10_000,
+          ...options.rateLimits,
+        },
         tenantStatusCacheSeconds: 300,
         logLevel: 'silent',
       },
