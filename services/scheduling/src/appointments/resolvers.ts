@@ -13,6 +13,7 @@ import {
 import { assertId, SCHEDULE_MANAGE, zoneOf } from '../schedules/resolvers.js';
 import { tenantStateOf } from '../tenancy.js';
 import { appointmentView, type AppointmentView } from '../views.js';
+import { importPastAppointments } from './batch-import.js';
 import { auditAppointmentReads } from './events.js';
 import type { AppointmentRecord, CancellationReason } from './model.js';
 import {
@@ -238,6 +239,18 @@ export function appointmentResolvers(orm: MikroORM) {
           tenantId,
           async (em) =>
             (await importPastAppointment(em, tenantId, args.input, new Date(), context)).appointment,
+        );
+      },
+
+      importPastAppointments: async (
+        _: unknown,
+        args: { inputs: ImportAppointmentInput[] },
+        context: SubgraphContext,
+      ) => {
+        requirePermission(context, SCHEDULE_MANAGE);
+        const tenantId = requireTenant(context);
+        return inTenantTransaction(orm, tenantId, (em) =>
+          importPastAppointments(em, tenantId, args.inputs, new Date(), context),
         );
       },
     },

@@ -61,6 +61,13 @@ export async function loadAppointments(
   return new Map(rows.map((row) => [row.id, appointmentOf(row)]));
 }
 
+/**
+ * Messages of the participant checks. Scheduling copies users and patients from events, so these
+ * checks also reject a user or patient created elsewhere in the last second or so.
+ */
+export const NOT_A_USER = 'is not a user of this tenant';
+export const NOT_A_PATIENT = 'is not a patient of this tenant';
+
 /** Throws BAD_USER_INPUT naming `field` unless the id is a UUID. */
 export function assertUuid(id: string, field: string, what: string): void {
   if (!isUuid(id)) throw HmsError.badUserInput([{ field, message: `must be ${what} id (a UUID)` }]);
@@ -79,11 +86,10 @@ async function assertParticipants(
 ): Promise<void> {
   const errors = new InputErrors();
   const practitioner = await practitionerOf(em, practitionerId);
-  if (!practitioner) errors.add(field('practitionerId'), 'is not a user of this tenant');
+  if (!practitioner) errors.add(field('practitionerId'), NOT_A_USER);
   else if (!practitioner.active && !allowInactive)
     errors.add(field('practitionerId'), 'is deactivated and takes no new appointments');
-  if (!(await patientExists(em, patientId)))
-    errors.add(field('patientId'), 'is not a patient of this tenant');
+  if (!(await patientExists(em, patientId))) errors.add(field('patientId'), NOT_A_PATIENT);
   errors.throwIfAny();
 }
 
@@ -331,7 +337,7 @@ const IMPORTED_DEPARTMENT = 'general';
 /**
  * Records a past visit from another system as a COMPLETED appointment, the only path that writes
  * appointments in the past. Idempotent by sourceId: a second import of the same record returns the
- * stored appointment and writes nothing.
+ * stored appointment and writes nothing. Field errors name `<inputPath>.<field>`.
  */
 export async function importPastAppointment(
   em: EntityManager,
@@ -339,27 +345,28 @@ export async function importPastAppointment(
   input: ImportAppointmentInput,
   now: Date,
   origin: EventOrigin,
+  inputPath = 'input',
 ): Promise<{ appointment: AppointmentRecord; created: boolean }> {
   await assertTenantWritable(em);
   const errors = new InputErrors();
   const sourceId = input.sourceId.trim();
   if (!/^[a-z][a-z0-9-]*:\S{1,200}$/.test(sourceId)) {
-    errors.add('input.sourceId', 'must be <system>:<record id>, such as synthea:Encounter/<uuid>');
+    errors.add(`${inputPath}.sourceId`, 'must be <system>:<record id>, such as synthea:Encounter/<uuid>');
   }
-  if (!isUuid(input.practitionerId)) errors.add('input.practitionerId', 'must be a user id (a UUID)');
-  if (!isUuid(input.patientId)) errors.add('input.patientId', 'must be a patient id (a UUID)');
-  if (input.endsAt <= input.startsAt) errors.add('input.endsAt', 'must be after startsAt');
+  if (!isUuid(input.practitionerId)) errors.add(`${inputPath}.practitionerId`, 'must be a user id (a UUID)');
+  if (!isUuid(input.patientId)) errors.add(`${inputPath}.patientId`, 'must be a patient id (a UUID)');
+  if (input.endsAt <= input.startsAt) errors.add(`${inputPath}.endsAt`, 'must be after startsAt');
   else if (input.endsAt.getTime() - input.startsAt.getTime() > MAX_IMPORTED_DURATION_MINUTES * MINUTE_MS) {
-    errors.add('input.endsAt', 'must be at most 24 hours after startsAt');
+    errors.add(`${inputPath}.endsAt`, 'must be at most 24 hours after startsAt');
   }
   if (input.endsAt > now) {
-    errors.add('input.endsAt', 'must be in the past; book future appointments with bookAppointment');
+    errors.add(`${inputPath}.endsAt`, 'must be in the past; book future appointments with bookAppointment');
   }
   errors.throwIfAny();
 
   const existing = await appointmentBySource(em, sourceId);
   if (existing) return { appointment: existing, created: false };
-  await assertParticipants(em, input.practitionerId, input.patientId, (name) => `input.${name}`, true);
+  await assertParticipants(em, input.practitionerId, input.patientId, (name) => `${inputPath}.${name}`, true);
   const schedule = (await schedulesOf(em, [input.practitionerId])).get(input.practitionerId);
 
   let appointment: AppointmentRecord;
