@@ -16,7 +16,7 @@ Options (environment variable in brackets):
   --tenant SLUG         tenant to import into [HMS_IMPORT_TENANT]
   --email EMAIL         login email of a tenant_admin [HMS_IMPORT_EMAIL]
   --password PASSWORD   login password [HMS_IMPORT_PASSWORD]; prefer the variable
-  --concurrency N       encounters sent at once (default 4)
+  --concurrency N       batches of up to 100 encounters sent at once (default 2)
   -h, --help            show this text`;
 
 function fail(message: string): never {
@@ -65,7 +65,7 @@ if (values.credentials) {
 if (!tenantSlug || !email || !password)
   fail('--tenant, --email and --password (or --credentials) are required');
 if (positionals.length === 0) fail('name at least one bundle file or folder');
-const concurrency = Number(values.concurrency ?? '4');
+const concurrency = Number(values.concurrency ?? '2');
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   fail(`--concurrency must be a positive integer, got "${values.concurrency}"`);
 }

@@ -14,7 +14,7 @@ import {
   practitionerEmail,
   practitionerName,
 } from './practitioners.js';
-import { DEFAULT_REPLICA_WAIT_MS, isReplicaLag, retryWhileReplicaLags } from './replica-wait.js';
+import { DEFAULT_REPLICA_WAIT_MS, retryLaggingItems } from './replica-wait.js';
 
 export { NPI_SYSTEM, PRACTITIONER_EMAIL_DOMAIN, npiOf, practitionerEmail, practitionerName };
 
@@ -25,8 +25,10 @@ export interface AppointmentImportOptions {
   email: string;
   password: string;
   paths: string[];
-  /** Encounters sent at once; 4 by default. */
+  /** Batch requests sent at once; 2 by default. */
   concurrency?: number;
+  /** Encounters per importPastAppointments request, at most 100 (the mutation's limit); 100 by default. */
+  batchSize?: number;
   now?: Date;
   /**
    * How long to wait for scheduling to learn of a patient or practitioner that was just created:
@@ -74,9 +76,41 @@ export interface EncounterRecord {
 const FIND_PATIENT = `query ImportFindPatient($system: String!, $value: String!) {
   patientByIdentifier(system: $system, value: $value) { id }
 }`;
-const IMPORT = `mutation ImportPastAppointment($input: ImportPastAppointmentInput!) {
-  importPastAppointment(input: $input) { id createdAt }
+const IMPORT_BATCH = `mutation ImportPastAppointments($inputs: [ImportPastAppointmentInput!]!) {
+  importPastAppointments(inputs: $inputs) { created appointment { id } errors { code message } }
 }`;
+
+/** Maximum number of encounters in one importPastAppointments request, the mutation's limit. */
+export const MAX_BATCH_SIZE = 100;
+
+/** The result of one item of importPastAppointments. */
+export interface ImportItemResult {
+  created: boolean;
+  appointment: { id: string } | null;
+  errors: { code: string; message: string }[];
+}
+
+/** Tells whether scheduling rejected an item only because it has no copy of its patient or practitioner yet. */
+export function isParticipantLag(result: ImportItemResult): boolean {
+  return result.errors.length > 0 && result.errors.every((error) => error.code === 'UNKNOWN_PARTICIPANT');
+}
+
+interface PendingImport {
+  encounterId: string;
+  input: {
+    sourceId: string;
+    practitionerId: string;
+    patientId: string;
+    startsAt: string;
+    endsAt: string;
+    location: string | undefined;
+  };
+}
+
+/** Errors that no retry fixes: they stop the whole import. */
+const FATAL_CODES = ['FORBIDDEN', 'UNAUTHENTICATED', 'TENANT_SUSPENDED'];
+
+const isFatal = (error: unknown) => error instanceof GatewayError && FATAL_CODES.includes(error.code);
 
 /**
  * Reads the finished ambulatory (class AMB) encounters of one bundle, or the reason each cannot be
@@ -128,9 +162,10 @@ export async function importAppointments(
   options: AppointmentImportOptions,
 ): Promise<AppointmentImportSummary> {
   const now = options.now ?? new Date();
-  const runStartedAt = new Date();
   const log = options.log ?? (() => undefined);
   const replicaWaitMs = options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS;
+  const batchSize = Math.min(MAX_BATCH_SIZE, Math.max(1, options.batchSize ?? MAX_BATCH_SIZE));
+  const concurrency = Math.max(1, options.concurrency ?? 2);
   const client = new GatewayClient({
     url: options.gatewayUrl,
     credentials: { tenantSlug: options.tenantSlug, email: options.email, password: options.password },
@@ -151,57 +186,93 @@ export async function importAppointments(
     summary.skipped++;
     summary.skippedReasons[reason] = (summary.skippedReasons[reason] ?? 0) + 1;
   };
-  // Promises, so that concurrent encounters of one patient share one lookup.
-  const patients = new Map<string, Promise<string | null>>();
+  const fail = (encounterId: string, reason: string) => {
+    summary.failed++;
+    summary.failures.push({ encounterId, reason });
+  };
+  const patients = new Map<string, string | null>();
   await client.login();
 
   const practitioners = new PractitionerDirectory(client);
-  const practitionerIdOf = (record: EncounterRecord): Promise<string> =>
-    practitioners.idOf({ npi: record.npi, name: record.practitionerName });
-
-  const patientIdOf = (fhirId: string): Promise<string | null> => {
-    let found = patients.get(fhirId);
-    if (!found) {
-      found = client
-        .request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
-          system: SYNTHEA_IDENTIFIER_SYSTEM,
-          value: fhirId,
-        })
-        .then((data) => data.patientByIdentifier?.id ?? null);
-      found.catch(() => patients.delete(fhirId));
-      patients.set(fhirId, found);
+  const patientIdOf = async (fhirId: string): Promise<string | null> => {
+    if (!patients.has(fhirId)) {
+      const data = await client.request<{ patientByIdentifier: { id: string } | null }>(FIND_PATIENT, {
+        system: SYNTHEA_IDENTIFIER_SYSTEM,
+        value: fhirId,
+      });
+      patients.set(fhirId, data.patientByIdentifier?.id ?? null);
     }
-    return found;
+    return patients.get(fhirId)!;
   };
 
-  const importOne = async (record: EncounterRecord): Promise<void> => {
-    if (Date.parse(record.endsAt) > now.getTime()) return skip('ends in the future');
+  /** Resolves an encounter's patient and practitioner, or counts why it is not imported. */
+  const prepare = async (record: EncounterRecord): Promise<PendingImport | undefined> => {
+    if (Date.parse(record.endsAt) > now.getTime()) return void skip('ends in the future');
     if (Date.parse(record.endsAt) - Date.parse(record.startsAt) > 24 * 3_600_000)
-      return skip('longer than a day');
+      return void skip('longer than a day');
     const patientId = await patientIdOf(record.patientFhirId);
-    if (!patientId) return skip('patient not imported');
-    const practitionerId = await practitionerIdOf(record);
-    const input = {
-      sourceId: `synthea:Encounter/${record.encounterId}`,
-      practitionerId,
-      patientId,
-      startsAt: record.startsAt,
-      endsAt: record.endsAt,
-      location: record.location,
-    };
-
-    // Scheduling copies new patients and users from Kafka events; until it has, it rejects them.
-    const data = await retryWhileReplicaLags(
-      () => client.request<{ importPastAppointment: { createdAt: string } }>(IMPORT, { input }),
-      (error) => isReplicaLag(error, ['input.patientId', 'input.practitionerId']),
-      {
-        waitMs: replicaWaitMs,
-        onFirstWait: () =>
-          log(`Waiting for scheduling to learn of the patient or practitioner of ${input.sourceId}.`),
+    if (!patientId) return void skip('patient not imported');
+    const practitionerId = await practitioners.idOf({ npi: record.npi, name: record.practitionerName });
+    return {
+      encounterId: record.encounterId,
+      input: {
+        sourceId: `synthea:Encounter/${record.encounterId}`,
+        practitionerId,
+        patientId,
+        startsAt: record.startsAt,
+        endsAt: record.endsAt,
+        location: record.location,
       },
-    );
-    if (Date.parse(data.importPastAppointment.createdAt) >= runStartedAt.getTime()) summary.created++;
-    else summary.existing++;
+    };
+  };
+
+  // Scheduling copies new patients and users from Kafka events; until it has, it rejects the items
+  // that name them as UNKNOWN_PARTICIPANT, and only those are sent again.
+  const sendBatch = async (batch: PendingImport[]): Promise<void> => {
+    let results: ImportItemResult[];
+    try {
+      results = await retryLaggingItems(
+        batch,
+        async (items) =>
+          (
+            await client.request<{ importPastAppointments: ImportItemResult[] }>(IMPORT_BATCH, {
+              inputs: items.map((item) => item.input),
+            })
+          ).importPastAppointments,
+        isParticipantLag,
+        {
+          waitMs: replicaWaitMs,
+          onFirstWait: (laggingCount) =>
+            log(
+              `Waiting up to ${Math.round(replicaWaitMs / 1000)} s for scheduling to learn of the patients or practitioners of ${laggingCount} of ${batch.length} encounters.`,
+            ),
+        },
+      );
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      for (const item of batch) fail(item.encounterId, errorMessage(error));
+      return;
+    }
+    results.forEach((result, index) => {
+      if (result.appointment && result.created) summary.created++;
+      else if (result.appointment) summary.existing++;
+      else fail(batch[index]!.encounterId, result.errors.map((error) => error.message).join('; '));
+    });
+  };
+
+  // Batches fill across bundle files, and up to `concurrency` of them are in flight at once.
+  let pending: PendingImport[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let fatal: unknown;
+  const dispatch = async (batch: PendingImport[]) => {
+    const sending: Promise<void> = sendBatch(batch)
+      .catch((error: unknown) => {
+        fatal ??= error;
+      })
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (fatal) throw fatal;
   };
 
   for (const file of await listBundleFiles(options.paths)) {
@@ -209,35 +280,30 @@ export async function importAppointments(
     try {
       bundle = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
-      summary.failed++;
-      summary.failures.push({ encounterId: file, reason: `cannot read JSON: ${errorMessage(error)}` });
+      fail(file, `cannot read JSON: ${errorMessage(error)}`);
       continue;
     }
     const { records, skipped } = encountersOf(bundle);
     summary.read += records.length + skipped.length;
     for (const reason of skipped) skip(reason);
 
-    // A few workers share the file's encounters; an error that no retry fixes stops them all.
-    let next = 0;
-    const worker = async () => {
-      while (next < records.length) {
-        const record = records[next++]!;
-        try {
-          await importOne(record);
-        } catch (error) {
-          if (
-            error instanceof GatewayError &&
-            ['FORBIDDEN', 'UNAUTHENTICATED', 'TENANT_SUSPENDED'].includes(error.code)
-          ) {
-            throw error;
-          }
-          summary.failed++;
-          summary.failures.push({ encounterId: record.encounterId, reason: errorMessage(error) });
-        }
+    for (const record of records) {
+      try {
+        const prepared = await prepare(record);
+        if (prepared) pending.push(prepared);
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        fail(record.encounterId, errorMessage(error));
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+      if (pending.length >= batchSize) {
+        await dispatch(pending);
+        pending = [];
+      }
+    }
   }
+  if (pending.length > 0) await dispatch(pending);
+  await Promise.all(inFlight);
+  if (fatal) throw fatal;
   summary.practitionersCreated = practitioners.created;
   return summary;
 }

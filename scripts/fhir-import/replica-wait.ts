@@ -46,3 +46,39 @@ export async function retryWhileReplicaLags<T>(
     }
   }
 }
+
+/**
+ * Sends `items` with `attempt`, which returns one result per item in their order, and sends again
+ * only the items whose result `isLag` accepts, with a growing delay (at most 2 s), for at most
+ * `waitMs`. Returns the last result of every item in the order of `items`: a lagging one when the
+ * wait ran out. Calls `onFirstWait` once, with the number of lagging items, before the first retry.
+ * An error thrown by `attempt` is thrown at once.
+ */
+export async function retryLaggingItems<I, R>(
+  items: readonly I[],
+  attempt: (items: I[]) => Promise<R[]>,
+  isLag: (result: R) => boolean,
+  options: { waitMs?: number; onFirstWait?: (laggingCount: number) => void },
+): Promise<R[]> {
+  const deadline = Date.now() + (options.waitMs ?? DEFAULT_REPLICA_WAIT_MS);
+  const results: R[] = new Array<R>(items.length);
+  let pending = items.map((_, index) => index);
+
+  for (let attemptNumber = 1; pending.length > 0; attemptNumber++) {
+    const sent = pending.map((index) => items[index]!);
+    const attemptResults = await attempt(sent);
+    if (attemptResults.length !== sent.length) {
+      throw new Error(`Expected ${sent.length} results, received ${attemptResults.length}.`);
+    }
+    const lagging: number[] = [];
+    pending.forEach((index, position) => {
+      results[index] = attemptResults[position]!;
+      if (isLag(attemptResults[position]!)) lagging.push(index);
+    });
+    if (lagging.length === 0 || Date.now() >= deadline) break;
+    if (attemptNumber === 1) options.onFirstWait?.(lagging.length);
+    pending = lagging;
+    await sleep(Math.min(2_000, 100 * 2 ** attemptNumber));
+  }
+  return results;
+}

@@ -3,7 +3,7 @@ import { assertTenantWritable } from '../tenancy.js';
 import { appointmentView, type AppointmentView } from '../views.js';
 import { importPastAppointment, NOT_A_PATIENT, NOT_A_USER, type ImportAppointmentInput } from './store.js';
 
-/** Most items one importPastAppointments call takes. */
+/** Maximum number of items in one importPastAppointments call. */
 export const MAX_IMPORT_BATCH = 100;
 
 export type ImportItemErrorCode = 'BAD_USER_INPUT' | 'UNKNOWN_PARTICIPANT' | 'CONFLICT';
