@@ -175,3 +175,33 @@ test('imports prescriptions without rejections', async () => {
   );
   assert.deepEqual(rejected, [], lines.filter((line) => line.includes('MedicationRequest/')).join('\n'));
 });
+
+test('import user set up twice keeps its permissions', async () => {
+  const tenant = await system.identity.createTenant();
+  const admin = {
+    gatewayUrl: system.gatewayUrl,
+    tenantSlug: tenant.slug,
+    email: tenant.adminEmail,
+    password: tenant.adminPassword,
+  };
+  await ensureImportUser(admin);
+
+  // The second set-up resets the existing user's password, which the user must then change.
+  const again = await ensureImportUser(admin);
+  const response = await fetch(system.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: LOGIN,
+      variables: { input: { tenantSlug: tenant.slug, email: again.email, password: again.password } },
+    }),
+  });
+  const body = (await response.json()) as { data?: { login: { accessToken: string } } };
+  const token = body.data?.login.accessToken ?? '';
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    perms?: string[];
+  };
+
+  assert.ok(claims.perms?.includes('patient:read'));
+  assert.ok(claims.perms?.includes('encounter:write'));
+});

@@ -49,11 +49,15 @@ const USERS = `query ImportUsers($search: String) { users(search: $search, first
 const CREATE_USER = `mutation ImportCreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`;
 const RESET_PASSWORD = `mutation ImportResetPassword($id: ID!, $password: String!) { resetUserPassword(id: $id, newPassword: $password) { id } }`;
 const SET_ROLES = `mutation ImportSetRoles($id: ID!, $roles: [String!]!) { setUserRoles(id: $id, roles: $roles) { id } }`;
+const CHANGE_PASSWORD = `mutation ImportChangePassword($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
 
 /**
  * Creates the role IMPORT_ROLE and the user fhir-import@<the admin's email
  * domain> when they are missing, gives the role every IMPORT_PERMISSIONS, and
- * sets a new random password, which it returns. Safe to run before every import.
+ * sets a new random password, which it returns. Safe to run before every import:
+ * for an existing user, the administrator's reset password is one the user must
+ * change, so the user then changes it to another random one; until then, its
+ * tokens carry no permissions.
  */
 export async function ensureImportUser(admin: AdminCredentials): Promise<ImportUser> {
   const client = new GatewayClient({
@@ -102,5 +106,12 @@ export async function ensureImportUser(admin: AdminCredentials): Promise<ImportU
     await client.request(SET_ROLES, { id: existing.id, roles: [...(existing.roles ?? []), IMPORT_ROLE] });
   }
   await client.request(RESET_PASSWORD, { id: existing.id, password });
-  return { email, password };
+  const own = randomBytes(24).toString('base64url');
+  const importClient = new GatewayClient({
+    url: admin.gatewayUrl,
+    credentials: { tenantSlug: admin.tenantSlug, email, password },
+  });
+  await importClient.login();
+  await importClient.request(CHANGE_PASSWORD, { current: password, next: own });
+  return { email, password: own };
 }
