@@ -9,7 +9,7 @@ export HMS_PG_PORT="${HMS_PG_PORT:-5432}"
 export HMS_DATABASE_NAME="${HMS_DATABASE_NAME:-hms}"
 export HMS_DATABASE_ADMIN_URL="${HMS_DATABASE_ADMIN_URL:-postgres://postgres@$HMS_PG_HOST:$HMS_PG_PORT/postgres}"
 export HMS_REDIS_URL="${HMS_REDIS_URL:-redis://127.0.0.1:6379}"
-export HMS_KAFKA_BROKERS="${HMS_KAFKA_BROKERS:-127.0.0.1:9092}"
+export HMS_KAFKA_BROKERS="${HMS_KAFKA_BROKERS:-127.0.0.1:${HMS_KAFKA_PORT:-9092}}"
 # Subgraphs listen on loopback only: on this machine nothing but the gateway should reach them.
 export HMS_HOST="${HMS_HOST:-127.0.0.1}"
 export HMS_GATEWAY_HOST="${HMS_GATEWAY_HOST:-127.0.0.1}"
