@@ -34,6 +34,14 @@ export const MAX_DURATION_MINUTES = 480;
 /** Longest imported visit, in minutes: an imported record may be an inpatient day. */
 const MAX_IMPORTED_DURATION_MINUTES = 24 * 60;
 
+/**
+ * How early a patient may check in, in minutes before the start. An appointment checked in, started
+ * and completed earlier would free its slot before it comes, so check-in waits for this window.
+ */
+export const CHECK_IN_WINDOW_MINUTES = 120;
+/** Farthest start of a booking, in days from now. */
+export const MAX_BOOKING_HORIZON_DAYS = 365;
+
 const PRACTITIONER_OVERLAP = 'appointments_practitioner_overlap';
 const PATIENT_OVERLAP = 'appointments_patient_overlap';
 const SOURCE_ID_KEY = 'appointments_tenant_id_source_id_key';
@@ -457,6 +465,15 @@ export async function changeStatus(
   }
   const appointment = await lockAppointment(em, id);
   assertTransition(appointment, action);
+  if (
+    action === 'checkIn' &&
+    appointment.startsAt.getTime() - now.getTime() > CHECK_IN_WINDOW_MINUTES * MINUTE_MS
+  ) {
+    throw HmsError.conflict(
+      `Appointment ${id} starts at ${appointment.startsAt.toISOString()}; check-in opens ${CHECK_IN_WINDOW_MINUTES} minutes before its start.`,
+      { status: appointment.status, reason: 'TOO_EARLY' },
+    );
+  }
   if (action === 'noShow' && appointment.startsAt > now) {
     throw HmsError.conflict(
       `Appointment ${id} starts at ${appointment.startsAt.toISOString()}; a no-show can be marked only after its start.`,
