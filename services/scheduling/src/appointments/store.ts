@@ -35,8 +35,8 @@ export const MAX_DURATION_MINUTES = 480;
 const MAX_IMPORTED_DURATION_MINUTES = 24 * 60;
 
 /**
- * How early a patient may check in, in minutes before the start. An appointment checked in, started
- * and completed earlier would free its slot before it comes, so check-in waits for this window.
+ * Earliest check-in, in minutes before the start. A visit checked in and completed days ahead would
+ * free its slot early, so check-in opens only this close to the start.
  */
 export const CHECK_IN_WINDOW_MINUTES = 120;
 /** Farthest start of a booking, in days from now. */
@@ -135,7 +135,26 @@ function slotConflict(): HmsError {
   });
 }
 
-/** Runs a write, turning the exclusion constraints' violations into CONFLICT errors. */
+/** PostgreSQL error codes of a deadlock and of a serialization failure. */
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+
+/** Tells whether PostgreSQL aborted the statement for a deadlock or a serialization failure. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+}
+
+function concurrentConflict(): HmsError {
+  return HmsError.conflict(
+    'Another booking for the same practitioner or patient was saved at the same moment; reload the free slots and retry.',
+    { reason: 'CONCURRENT_BOOKING' },
+  );
+}
+
+/**
+ * Runs a write, turning the exclusion constraints' violations into CONFLICT errors, and a deadlock
+ * or serialization failure into CONFLICT as well, since a retry may succeed.
+ */
 async function withOverlapCheck<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
@@ -143,7 +162,25 @@ async function withOverlapCheck<T>(write: () => Promise<T>): Promise<T> {
     const message = error instanceof Error ? error.message : '';
     if (message.includes(PRACTITIONER_OVERLAP)) throw slotConflict();
     if (message.includes(PATIENT_OVERLAP)) throw patientConflict();
+    if (isRetryable(error)) throw concurrentConflict();
     throw error;
+  }
+}
+
+/**
+ * Takes transaction-level advisory locks on a booking's practitioner and patient, always in the same
+ * order. Two bookings that could collide on either exclusion constraint then run one after the
+ * other, so the constraints never wait on each other in opposite orders and deadlock.
+ */
+async function lockBookingParties(
+  em: EntityManager,
+  parties: { practitionerId?: string; patientId: string },
+): Promise<void> {
+  const keys = [`scheduling.patient:${parties.patientId}`];
+  if (parties.practitionerId) keys.push(`scheduling.practitioner:${parties.practitionerId}`);
+  keys.sort();
+  for (const key of keys) {
+    await withOverlapCheck(() => em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]));
   }
 }
 
@@ -213,6 +250,7 @@ export async function bookAppointment(
     field,
   );
   const allowOverlap = input.allowPatientOverlap ?? false;
+  await lockBookingParties(em, input);
   if (!allowOverlap) await assertPatientFree(em, input.patientId, interval, undefined);
 
   const appointment = await insertAppointment(em, tenantId, {
@@ -309,6 +347,7 @@ export async function registerWalkIn(
     ]);
   }
   const interval = { start: now, end: new Date(now.getTime() + minutes * MINUTE_MS) };
+  await lockBookingParties(em, { patientId: input.patientId });
   await assertPatientFree(em, input.patientId, interval, undefined);
 
   const appointment = await insertAppointment(em, tenantId, {
@@ -523,6 +562,7 @@ export async function rescheduleAppointment(
     now,
     (name) => `input.${name}`,
   );
+  await lockBookingParties(em, before);
   if (!before.patientOverlapAllowed) await assertPatientFree(em, before.patientId, interval, id);
 
   const [row] = await withOverlapCheck(() =>

@@ -69,6 +69,38 @@ describe('booking', () => {
     assert.equal(stored[0]!.count, '1');
   });
 
+  test('parallel bookings of one patient: no deadlock', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const secondPractitioner = await harness.addPractitioner(tenantId);
+    const { SET_SCHEDULE, weekdaySchedule } = await import('../../testing/fixtures.js');
+    const schedule = await harness.graphql(
+      SET_SCHEDULE,
+      { input: weekdaySchedule(secondPractitioner) },
+      token,
+    );
+    assert.equal(schedule.body.errors, undefined);
+
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, index) =>
+        harness.graphql<Booked>(
+          BOOK,
+          {
+            input: {
+              practitionerId: index % 2 === 0 ? practitionerId : secondPractitioner,
+              patientId,
+              startsAt: `${MONDAY}T11:00:00Z`,
+            },
+          },
+          token,
+        ),
+      ),
+    );
+
+    const codes = results.map((result) => errorCode(result.body) ?? 'OK');
+    assert.equal(codes.filter((code) => code === 'OK').length, 1, codes.join());
+    assert.equal(codes.filter((code) => code === 'CONFLICT').length, 29, codes.join());
+  });
+
   test('overlap on whole intervals', async () => {
     const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
     const other = await harness.addPatient(tenantId);
