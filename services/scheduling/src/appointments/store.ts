@@ -170,7 +170,7 @@ async function withOverlapCheck<T>(write: () => Promise<T>): Promise<T> {
 /**
  * Takes transaction-level advisory locks on a booking's practitioner and patient, always in the same
  * order. Two bookings that could collide on either exclusion constraint then run one after the
- * other, so the constraints never wait on each other in opposite orders and deadlock.
+ * other, so the constraints no longer wait on each other in opposite orders.
  */
 async function lockBookingParties(
   em: EntityManager,
@@ -207,6 +207,9 @@ async function bookableInterval(
     errors.add(field('durationMinutes'), `must be an integer from 5 to ${MAX_DURATION_MINUTES}`);
   }
   if (startsAt <= now) errors.add(field('startsAt'), 'must be in the future');
+  else if (startsAt.getTime() - now.getTime() > MAX_BOOKING_HORIZON_DAYS * 86_400_000) {
+    errors.add(field('startsAt'), `must be at most ${MAX_BOOKING_HORIZON_DAYS} days ahead`);
+  }
   errors.throwIfAny();
 
   const interval = { start: startsAt, end: new Date(startsAt.getTime() + minutes * MINUTE_MS) };
@@ -218,8 +221,8 @@ async function bookableInterval(
     { start: new Date(startsAt.getTime() - 86_400_000), end: new Date(interval.end.getTime() + 86_400_000) },
     [practitionerId],
   );
-  const reason = whyNotBookable(schedule, interval, tenant.timeZone, timeOff);
-  if (reason) throw HmsError.badUserInput([{ field: field('startsAt'), message: reason }]);
+  const problem = whyNotBookable(schedule, interval, tenant.timeZone, timeOff);
+  if (problem) throw HmsError.badUserInput([{ field: field(problem.field), message: problem.message }]);
   return { interval, department: schedule.department, location: schedule.location };
 }
 

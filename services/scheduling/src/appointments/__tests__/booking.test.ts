@@ -214,7 +214,7 @@ describe('booking', () => {
       {
         name: 'past end of day',
         input: { practitionerId, patientId, startsAt: `${MONDAY}T16:45:00Z` },
-        field: 'input.startsAt',
+        field: 'input.durationMinutes',
       },
       {
         name: 'in the break',
@@ -263,6 +263,53 @@ describe('booking', () => {
       assert.equal(errorCode(body), 'BAD_USER_INPUT', entry.name);
       assert.ok(invalidFields(body).includes(entry.field), `${entry.name}: ${JSON.stringify(body.errors)}`);
     }
+  });
+
+  test('far future booking rejected', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: '2099-06-01T10:00:00Z' } },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'BAD_USER_INPUT');
+    assert.deepEqual(body.errors?.[0]?.extensions?.fields, [
+      { field: 'input.startsAt', message: 'must be at most 365 days ahead' },
+    ]);
+  });
+
+  test('booking into a break names durationMinutes', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T11:30:00Z`, durationMinutes: 60 } },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'BAD_USER_INPUT');
+    assert.deepEqual(body.errors?.[0]?.extensions?.fields, [
+      {
+        field: 'input.durationMinutes',
+        message:
+          "runs past 12:00 (UTC), where the practitioner's working hours or a break begin; at most 30 minutes fit from this start",
+      },
+    ]);
+  });
+
+  test('off-grid start and length allowed', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql<Booked>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T10:10:00Z`, durationMinutes: 45 } },
+      token,
+    );
+
+    assert.equal(body.errors, undefined);
+    assert.equal(body.data!.bookAppointment.endsAt, `${MONDAY}T10:55:00.000Z`);
   });
 
   test('free slots exclude booked time', async () => {
