@@ -9,6 +9,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261212000000CompletedHoldsSlot extends Migration {
   override async up(): Promise<void> {
+    // NOTE: a database where a visit completed early was already booked over holds a COMPLETED and
+    // a BOOKED appointment of one practitioner at the same time, and this constraint fails to build.
+    // Cancel or move one of each such pair first: the error names the conflicting key.
     this.addSql('alter table scheduling.appointments drop constraint appointments_practitioner_overlap');
     this.addSql(`
       alter table scheduling.appointments add constraint appointments_practitioner_overlap exclude using gist
