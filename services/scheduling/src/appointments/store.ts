@@ -34,6 +34,14 @@ export const MAX_DURATION_MINUTES = 480;
 /** Longest imported visit, in minutes: an imported record may be an inpatient day. */
 const MAX_IMPORTED_DURATION_MINUTES = 24 * 60;
 
+/**
+ * Earliest check-in, in minutes before the start. A visit checked in and completed days ahead would
+ * free its slot early, so check-in opens only this close to the start.
+ */
+export const CHECK_IN_WINDOW_MINUTES = 120;
+/** Farthest start of a booking, in days from now. */
+export const MAX_BOOKING_HORIZON_DAYS = 365;
+
 const PRACTITIONER_OVERLAP = 'appointments_practitioner_overlap';
 const PATIENT_OVERLAP = 'appointments_patient_overlap';
 const SOURCE_ID_KEY = 'appointments_tenant_id_source_id_key';
@@ -127,7 +135,26 @@ function slotConflict(): HmsError {
   });
 }
 
-/** Runs a write, turning the exclusion constraints' violations into CONFLICT errors. */
+/** PostgreSQL error codes of a deadlock and of a serialization failure. */
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+
+/** Tells whether PostgreSQL aborted the statement for a deadlock or a serialization failure. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+}
+
+function concurrentConflict(): HmsError {
+  return HmsError.conflict(
+    'Another booking for the same practitioner or patient was saved at the same moment; reload the free slots and retry.',
+    { reason: 'CONCURRENT_BOOKING' },
+  );
+}
+
+/**
+ * Runs a write, turning the exclusion constraints' violations into CONFLICT errors, and a deadlock
+ * or serialization failure into CONFLICT as well, since a retry may succeed.
+ */
 async function withOverlapCheck<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
@@ -135,7 +162,25 @@ async function withOverlapCheck<T>(write: () => Promise<T>): Promise<T> {
     const message = error instanceof Error ? error.message : '';
     if (message.includes(PRACTITIONER_OVERLAP)) throw slotConflict();
     if (message.includes(PATIENT_OVERLAP)) throw patientConflict();
+    if (isRetryable(error)) throw concurrentConflict();
     throw error;
+  }
+}
+
+/**
+ * Takes transaction-level advisory locks on a booking's practitioner and patient, always in the same
+ * order. Two bookings that could collide on either exclusion constraint then run one after the
+ * other, so the constraints no longer wait on each other in opposite orders.
+ */
+async function lockBookingParties(
+  em: EntityManager,
+  parties: { practitionerId?: string; patientId: string },
+): Promise<void> {
+  const keys = [`scheduling.patient:${parties.patientId}`];
+  if (parties.practitionerId) keys.push(`scheduling.practitioner:${parties.practitionerId}`);
+  keys.sort();
+  for (const key of keys) {
+    await withOverlapCheck(() => em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]));
   }
 }
 
@@ -162,6 +207,9 @@ async function bookableInterval(
     errors.add(field('durationMinutes'), `must be an integer from 5 to ${MAX_DURATION_MINUTES}`);
   }
   if (startsAt <= now) errors.add(field('startsAt'), 'must be in the future');
+  else if (startsAt.getTime() - now.getTime() > MAX_BOOKING_HORIZON_DAYS * 86_400_000) {
+    errors.add(field('startsAt'), `must be at most ${MAX_BOOKING_HORIZON_DAYS} days ahead`);
+  }
   errors.throwIfAny();
 
   const interval = { start: startsAt, end: new Date(startsAt.getTime() + minutes * MINUTE_MS) };
@@ -173,8 +221,8 @@ async function bookableInterval(
     { start: new Date(startsAt.getTime() - 86_400_000), end: new Date(interval.end.getTime() + 86_400_000) },
     [practitionerId],
   );
-  const reason = whyNotBookable(schedule, interval, tenant.timeZone, timeOff);
-  if (reason) throw HmsError.badUserInput([{ field: field('startsAt'), message: reason }]);
+  const problem = whyNotBookable(schedule, interval, tenant.timeZone, timeOff);
+  if (problem) throw HmsError.badUserInput([{ field: field(problem.field), message: problem.message }]);
   return { interval, department: schedule.department, location: schedule.location };
 }
 
@@ -205,6 +253,7 @@ export async function bookAppointment(
     field,
   );
   const allowOverlap = input.allowPatientOverlap ?? false;
+  await lockBookingParties(em, input);
   if (!allowOverlap) await assertPatientFree(em, input.patientId, interval, undefined);
 
   const appointment = await insertAppointment(em, tenantId, {
@@ -301,6 +350,7 @@ export async function registerWalkIn(
     ]);
   }
   const interval = { start: now, end: new Date(now.getTime() + minutes * MINUTE_MS) };
+  await lockBookingParties(em, { patientId: input.patientId });
   await assertPatientFree(em, input.patientId, interval, undefined);
 
   const appointment = await insertAppointment(em, tenantId, {
@@ -457,6 +507,15 @@ export async function changeStatus(
   }
   const appointment = await lockAppointment(em, id);
   assertTransition(appointment, action);
+  if (
+    action === 'checkIn' &&
+    appointment.startsAt.getTime() - now.getTime() > CHECK_IN_WINDOW_MINUTES * MINUTE_MS
+  ) {
+    throw HmsError.conflict(
+      `Appointment ${id} starts at ${appointment.startsAt.toISOString()}; check-in opens ${CHECK_IN_WINDOW_MINUTES} minutes before its start.`,
+      { status: appointment.status, reason: 'TOO_EARLY' },
+    );
+  }
   if (action === 'noShow' && appointment.startsAt > now) {
     throw HmsError.conflict(
       `Appointment ${id} starts at ${appointment.startsAt.toISOString()}; a no-show can be marked only after its start.`,
@@ -506,6 +565,7 @@ export async function rescheduleAppointment(
     now,
     (name) => `input.${name}`,
   );
+  await lockBookingParties(em, before);
   if (!before.patientOverlapAllowed) await assertPatientFree(em, before.patientId, interval, id);
 
   const [row] = await withOverlapCheck(() =>

@@ -1,4 +1,4 @@
-import { edgeInstantOf, instantsOf, wallTimeOf, weekdayOf } from '../time/zoned.js';
+import { edgeInstantOf, formatMinutes, instantsOf, wallTimeOf, weekdayOf } from '../time/zoned.js';
 import { overlaps, type DayWindow, type Interval, type ScheduleRecord, type TimeOffRecord } from './model.js';
 
 const MINUTE_MS = 60_000;
@@ -98,30 +98,49 @@ export function freeSlotsOn(
   return slots;
 }
 
+/** Reason an interval cannot be booked, and the input field it is about. */
+export interface BookingProblem {
+  field: 'startsAt' | 'durationMinutes';
+  message: string;
+}
+
 /**
  * Returns why an interval cannot be booked with a practitioner, or undefined when it lies inside
- * one working segment of its local date, off holidays, leave and blocks.
+ * one working segment of its local date, off holidays, leave and blocks. A start inside working
+ * hours whose end runs into a break or the end of the day is a `durationMinutes` problem.
  */
 export function whyNotBookable(
   schedule: ScheduleRecord,
   interval: Interval,
   zone: string,
   timeOff: readonly TimeOffRecord[],
-): string | undefined {
-  if (!schedule.active) return 'the practitioner has no active schedule';
+): BookingProblem | undefined {
+  if (!schedule.active) return { field: 'startsAt', message: 'the practitioner has no active schedule' };
   const { date } = wallTimeOf(interval.start, zone);
   const dayOff = dayOffOn(date, schedule.practitionerId, timeOff);
   if (dayOff) {
-    return dayOff.kind === 'HOLIDAY' ? `${date} is a holiday` : `the practitioner is on leave on ${date}`;
+    const message =
+      dayOff.kind === 'HOLIDAY' ? `${date} is a holiday` : `the practitioner is on leave on ${date}`;
+    return { field: 'startsAt', message };
   }
-  const inside = workingSegments(schedule, weekdayOf(date)).some(
-    (segment) =>
-      edgeInstantOf(date, segment.start, zone) <= interval.start &&
-      interval.end <= edgeInstantOf(date, segment.end, zone),
+  const segment = workingSegments(schedule, weekdayOf(date)).find(
+    (candidate) =>
+      edgeInstantOf(date, candidate.start, zone) <= interval.start &&
+      interval.start < edgeInstantOf(date, candidate.end, zone),
   );
-  if (!inside) return `is outside the practitioner's working hours on ${date} (${zone})`;
+  if (!segment) {
+    return { field: 'startsAt', message: `is outside the practitioner's working hours on ${date} (${zone})` };
+  }
+  const segmentEnd = edgeInstantOf(date, segment.end, zone);
+  if (interval.end > segmentEnd) {
+    const fit = Math.floor((segmentEnd.getTime() - interval.start.getTime()) / 60_000);
+    return {
+      field: 'durationMinutes',
+      message: `runs past ${formatMinutes(segment.end)} (${zone}), where the practitioner's working hours or a break begin; at most ${fit} minutes fit from this start`,
+    };
+  }
   if (blocksOf(schedule.practitionerId, timeOff).some((block) => overlaps(block, interval))) {
-    return 'overlaps time the practitioner has blocked';
+    return { field: 'startsAt', message: 'overlaps time the practitioner has blocked' };
   }
   return undefined;
 }

@@ -531,7 +531,7 @@ export async function freeSlots(
   const busyRows = await em.execute<{ practitioner_id: string; starts_at: Date; ends_at: Date }[]>(
     `select practitioner_id, lower(during) as starts_at, upper(during) as ends_at from scheduling.appointments
       where practitioner_id = any(?::uuid[]) and during && tstzrange(?, ?)
-        and kind = 'SCHEDULED' and status in ('BOOKED', 'CHECKED_IN', 'IN_PROGRESS')`,
+        and kind = 'SCHEDULED' and status in ('BOOKED', 'CHECKED_IN', 'IN_PROGRESS', 'COMPLETED')`,
     [arrayLiteral(practitionerIds), window.start, window.end],
   );
 

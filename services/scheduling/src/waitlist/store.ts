@@ -4,7 +4,10 @@ import { bookAppointment, assertUuid } from '../appointments/store.js';
 import type { AppointmentRecord } from '../appointments/model.js';
 import { publisher } from '../events.js';
 import { assertTenantWritable, patientExists, practitionerOf } from '../tenancy.js';
-import { wallTimeOf } from '../time/zoned.js';
+import { workingSegments } from '../schedules/availability.js';
+import { WEEKDAYS } from '../schedules/model.js';
+import { schedulesOf } from '../schedules/store.js';
+import { wallTimeOf, weekdayOf } from '../time/zoned.js';
 
 export type WaitlistStatus = 'WAITING' | 'BOOKED' | 'REMOVED';
 
@@ -85,6 +88,22 @@ async function entryChanged(
   });
 }
 
+/**
+ * Returns why the practitioner takes no appointments on a local date (no active schedule, or no
+ * working hours on its weekday), or undefined when they work that day.
+ */
+async function whyNotWorkDay(
+  em: EntityManager,
+  practitionerId: string,
+  day: string,
+): Promise<string | undefined> {
+  const schedule = (await schedulesOf(em, [practitionerId])).get(practitionerId);
+  if (!schedule?.active) return 'cannot be waited for: the practitioner has no active schedule';
+  if (workingSegments(schedule, weekdayOf(day)).length > 0) return undefined;
+  const workDays = WEEKDAYS.filter((_, index) => workingSegments(schedule, index + 1).length > 0);
+  return `is a ${WEEKDAYS[weekdayOf(day) - 1]}, when the practitioner does not work; choose a date on ${workDays.join(', ')}`;
+}
+
 /** Adds a patient to the end of a practitioner's waitlist for a day that has not passed. */
 export async function addToWaitlist(
   em: EntityManager,
@@ -103,6 +122,10 @@ export async function addToWaitlist(
     errors.add('input.patientId', 'is not a patient of this tenant');
   const today = wallTimeOf(now, tenant.timeZone).date;
   if (input.day < today) errors.add('input.day', `must be today (${today}) or later`);
+  else {
+    const workDay = await whyNotWorkDay(em, input.practitionerId, input.day);
+    if (workDay) errors.add('input.day', workDay);
+  }
   const note = input.note?.trim() || null;
   if (note && note.length > 500) errors.add('input.note', 'must be at most 500 characters');
   errors.throwIfAny();

@@ -69,6 +69,38 @@ describe('booking', () => {
     assert.equal(stored[0]!.count, '1');
   });
 
+  test('parallel bookings of one patient: no deadlock', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const secondPractitioner = await harness.addPractitioner(tenantId);
+    const { SET_SCHEDULE, weekdaySchedule } = await import('../../testing/fixtures.js');
+    const schedule = await harness.graphql(
+      SET_SCHEDULE,
+      { input: weekdaySchedule(secondPractitioner) },
+      token,
+    );
+    assert.equal(schedule.body.errors, undefined);
+
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, index) =>
+        harness.graphql<Booked>(
+          BOOK,
+          {
+            input: {
+              practitionerId: index % 2 === 0 ? practitionerId : secondPractitioner,
+              patientId,
+              startsAt: `${MONDAY}T11:00:00Z`,
+            },
+          },
+          token,
+        ),
+      ),
+    );
+
+    const codes = results.map((result) => errorCode(result.body) ?? 'OK');
+    assert.equal(codes.filter((code) => code === 'OK').length, 1, codes.join());
+    assert.equal(codes.filter((code) => code === 'CONFLICT').length, 29, codes.join());
+  });
+
   test('overlap on whole intervals', async () => {
     const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
     const other = await harness.addPatient(tenantId);
@@ -182,7 +214,7 @@ describe('booking', () => {
       {
         name: 'past end of day',
         input: { practitionerId, patientId, startsAt: `${MONDAY}T16:45:00Z` },
-        field: 'input.startsAt',
+        field: 'input.durationMinutes',
       },
       {
         name: 'in the break',
@@ -231,6 +263,53 @@ describe('booking', () => {
       assert.equal(errorCode(body), 'BAD_USER_INPUT', entry.name);
       assert.ok(invalidFields(body).includes(entry.field), `${entry.name}: ${JSON.stringify(body.errors)}`);
     }
+  });
+
+  test('far future booking rejected', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: '2099-06-01T10:00:00Z' } },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'BAD_USER_INPUT');
+    assert.deepEqual(body.errors?.[0]?.extensions?.fields, [
+      { field: 'input.startsAt', message: 'must be at most 365 days ahead' },
+    ]);
+  });
+
+  test('booking into a break names durationMinutes', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T11:30:00Z`, durationMinutes: 60 } },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'BAD_USER_INPUT');
+    assert.deepEqual(body.errors?.[0]?.extensions?.fields, [
+      {
+        field: 'input.durationMinutes',
+        message:
+          "runs past 12:00 (UTC), where the practitioner's working hours or a break begin; at most 30 minutes fit from this start",
+      },
+    ]);
+  });
+
+  test('off-grid start and length allowed', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql<Booked>(
+      BOOK,
+      { input: { practitionerId, patientId, startsAt: `${MONDAY}T10:10:00Z`, durationMinutes: 45 } },
+      token,
+    );
+
+    assert.equal(body.errors, undefined);
+    assert.equal(body.data!.bookAppointment.endsAt, `${MONDAY}T10:55:00.000Z`);
   });
 
   test('free slots exclude booked time', async () => {

@@ -16,6 +16,7 @@ import {
   BOOK,
   bookableTenant,
   errorCode,
+  FREE_SLOTS,
   invalidFields,
   MONDAY,
 } from '../../testing/fixtures.js';
@@ -63,7 +64,12 @@ describe('appointment life cycle', () => {
       )
     ).rows;
 
-  /** Stores an appointment in `status` that started an hour ago, so every action can be tried. */
+  const firstStart = Date.now() - 3_600_000;
+  let stored = 0;
+  /**
+   * Stores an appointment in `status` that started an hour or more ago, so every action can be
+   * tried. Each call takes the next earlier half hour, so one practitioner's rows never overlap.
+   */
   const storedIn = async (
     tenantId: string,
     practitionerId: string,
@@ -71,7 +77,8 @@ describe('appointment life cycle', () => {
     status: AppointmentStatus,
   ) => {
     const id = newId();
-    const start = new Date(Date.now() - 3_600_000 - Math.floor(Math.random() * 1e9));
+    stored += 1;
+    const start = new Date(firstStart - stored * 1_800_000);
     await inTenantTransaction(harness.orm, tenantId, (em) =>
       em.execute(
         `insert into scheduling.appointments
@@ -124,6 +131,36 @@ describe('appointment life cycle', () => {
         }
       }
     }
+  });
+
+  test('early check-in rejected, completed keeps slot', async () => {
+    const { tenantId, token, practitionerId, patientId } = await bookableTenant(harness);
+    const slot = { practitionerId, startsAt: `${MONDAY}T09:00:00Z` };
+    const booked = await harness.graphql<{ bookAppointment: { id: string } }>(
+      BOOK,
+      { input: { ...slot, patientId } },
+      token,
+    );
+    const id = booked.body.data!.bookAppointment.id;
+
+    const early = await harness.graphql(MUTATIONS.checkIn, { id }, token);
+    assert.equal(errorCode(early.body), 'CONFLICT');
+    assert.equal(early.body.errors?.[0]?.extensions?.reason, 'TOO_EARLY');
+
+    await admin.query("update scheduling.appointments set status = 'COMPLETED' where id = $1", [id]);
+    const other = await harness.addPatient(tenantId);
+    const again = await harness.graphql(BOOK, { input: { ...slot, patientId: other } }, token);
+    assert.equal(errorCode(again.body), 'CONFLICT');
+    assert.equal(again.body.errors?.[0]?.extensions?.reason, 'SLOT_TAKEN');
+    const slots = await harness.graphql<{ freeSlots: { startsAt: string }[] }>(
+      FREE_SLOTS,
+      { practitionerId, from: MONDAY, to: MONDAY },
+      token,
+    );
+    assert.deepEqual(
+      slots.body.data!.freeSlots.slice(0, 1).map((free) => free.startsAt),
+      [`${MONDAY}T09:30:00.000Z`],
+    );
   });
 
   test('no-show before the start is rejected', async () => {

@@ -107,4 +107,23 @@ describe('waitlist', () => {
 
     assert.deepEqual(invalidFields(body), ['input.day']);
   });
+
+  test('day off is rejected', async () => {
+    const { token, practitionerId, patientId } = await bookableTenant(harness);
+
+    const { body } = await harness.graphql(
+      ADD,
+      { input: { practitionerId, patientId, day: '2027-06-13' } },
+      token,
+    );
+
+    assert.equal(errorCode(body), 'BAD_USER_INPUT');
+    assert.deepEqual(body.errors?.[0]?.extensions?.fields, [
+      {
+        field: 'input.day',
+        message:
+          'is a SUNDAY, when the practitioner does not work; choose a date on MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY',
+      },
+    ]);
+  });
 });
