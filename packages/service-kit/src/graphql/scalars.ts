@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
 const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -11,9 +11,14 @@ export function isLocalDate(value: string): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-function parseLocalDate(value: unknown): string {
+/**
+ * Literals in the query text are passed with their `node`, so the validation error carries its
+ * location and the subgraph server can name the argument that contains it.
+ */
+function parseLocalDate(value: unknown, node?: ValueNode): string {
   if (typeof value !== 'string' || !isLocalDate(value)) {
     throw new GraphQLError(`LocalDate must be a calendar date as YYYY-MM-DD, got ${JSON.stringify(value)}.`, {
+      nodes: node,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
@@ -26,10 +31,10 @@ export const LocalDateScalar = new GraphQLScalarType<string, string>({
   description: 'A calendar date without a time zone, as YYYY-MM-DD.',
   serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : parseLocalDate(value)),
   parseValue: parseLocalDate,
-  parseLiteral: (ast) => parseLocalDate(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseLiteral: (ast) => parseLocalDate(ast.kind === Kind.STRING ? ast.value : undefined, ast),
 });
 
-function parseDateTime(value: unknown): Date {
+function parseDateTime(value: unknown, node?: ValueNode): Date {
   // An explicit offset is required so that a client's local time is never taken for UTC.
   if (
     typeof value !== 'string' ||
@@ -37,14 +42,13 @@ function parseDateTime(value: unknown): Date {
   ) {
     throw new GraphQLError(
       `DateTime must be ISO 8601 with a time zone offset, got ${JSON.stringify(value)}.`,
-      {
-        extensions: { code: 'BAD_USER_INPUT' },
-      },
+      { nodes: node, extensions: { code: 'BAD_USER_INPUT' } },
     );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
     throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real instant.`, {
+      nodes: node,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
@@ -61,7 +65,7 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return date.toISOString();
   },
   parseValue: parseDateTime,
-  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined, ast),
 });
 
 /** Resolvers for the scalars every HMS subgraph declares. */
