@@ -85,12 +85,25 @@ describe('invalid scalar literals in the query text', () => {
   });
 
   test('DateTime literal through the gateway (clinical)', async () => {
+    for (const endedAt of ['yesterday', '2026-02-30T10:00:00Z', '2026-02-10T24:00:00Z']) {
+      const response = await system.gateway(
+        `mutation { closeEncounter(id: "${randomUUID()}", endedAt: "${endedAt}") { id } }`,
+        {},
+        token,
+      );
+      assertInvalidInput(response, 'closeEncounter.endedAt', new RegExp(`DateTime.*${endedAt}`));
+    }
+  });
+
+  test('DateTime variable through the gateway (clinical)', async () => {
     const response = await system.gateway(
-      `mutation { closeEncounter(id: "${randomUUID()}", endedAt: "yesterday") { id } }`,
-      {},
+      'mutation ($endedAt: DateTime) { closeEncounter(id: "00000000-0000-4000-8000-000000000000", endedAt: $endedAt) { id } }',
+      { endedAt: '2026-02-30T10:00:00Z' },
       token,
     );
-    assertInvalidInput(response, 'closeEncounter.endedAt', /DateTime/);
+    const text = JSON.stringify(response.body);
+    assert.equal(response.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', text);
+    assert.match(response.body.errors?.[0]?.message ?? '', /\$endedAt.*not a real date and time/, text);
   });
 
   test('LocalDate literal sent to the subgraph directly', async () => {
