@@ -4,7 +4,7 @@ import { tryGetRequestContext } from '@hms/service-kit/context';
 import { ErrorCode, HmsError } from '@hms/service-kit/errors';
 import type { Logger } from '@hms/service-kit/logger';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { isTokenLimitError } from './query-limits.js';
+import { isTokenLimitError, tokenLimitMessage } from './query-limits.js';
 
 /**
  * Gives a request-level error its HTTP status. Errors that stop a request before execution get a
@@ -72,6 +72,7 @@ export function createErrorFormatter(options: { production: boolean; logger: Log
     ) {
       extensions.code = ErrorCode.BAD_USER_INPUT;
       extensions.limit = 'maxTokens';
+      formatted = { ...formatted, message: tokenLimitMessage(formatted.message) };
     }
 
     const code = typeof extensions.code === 'string' ? extensions.code : undefined;

@@ -17,7 +17,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { runWithContext } from '@hms/service-kit/context';
-import { HmsError } from '@hms/service-kit/errors';
+import { ErrorCode, HmsError } from '@hms/service-kit/errors';
 import { createTokenVerifier, type TokenVerifier } from '@hms/service-kit/auth/tokens';
 import { createLogger, type Logger } from '@hms/service-kit/logger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -74,8 +74,31 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     url: string,
     private readonly subgraph: string,
     private readonly metrics: GatewayMetrics,
+    private readonly logger?: Logger,
   ) {
     super({ url });
+  }
+
+  /**
+   * Creates the error for a subgraph response with a non-2xx status. The base class puts the
+   * subgraph URL and its whole response body into the error's extensions, which a client would see
+   * outside production. Those go to the log here, and the client gets the status alone.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const body: unknown = await this.parseBody(response).catch(() => undefined);
+    this.logger?.error(
+      { subgraph: this.subgraph, url: response.url, status: response.status, body },
+      'A subgraph responded with a non-2xx HTTP status.',
+    );
+    const code =
+      response.status === 401
+        ? ErrorCode.UNAUTHENTICATED
+        : response.status === 403
+          ? ErrorCode.FORBIDDEN
+          : ErrorCode.INTERNAL_SERVER_ERROR;
+    return new GraphQLError(`The ${this.subgraph} service failed with HTTP ${response.status}.`, {
+      extensions: { code },
+    });
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -155,7 +178,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logger,
     ...supergraphSource(config),
     buildService: ({ name, url }) =>
-      new SubgraphDataSource(urlOverrides.get(name) ?? url ?? '', name, metrics),
+      new SubgraphDataSource(urlOverrides.get(name) ?? url ?? '', name, metrics, logger),
   });
 
   const app = express();

@@ -92,6 +92,51 @@ describe('query limits', () => {
     assert.equal(limitOf(answer), 'maxCost');
   });
 
+  test('depth error names the limit and values', async () => {
+    const answer = await ask(
+      '{ patients { edges { node { relatives { relatives { relatives { id } } } } } } }',
+    );
+    const error = answer.body.errors?.[0];
+    assert.equal(error?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(
+      error?.message,
+      "The query's depth is 7, which exceeds the limit maxDepth = 5. Select fewer levels of nested fields.",
+    );
+  });
+
+  test('cost error names the limit and values', async () => {
+    const answer = await ask('{ patients(first: 50) { edges { node { id name } } } }');
+    const error = answer.body.errors?.find((candidate) => candidate.extensions?.limit === 'maxCost');
+    assert.equal(error?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(
+      error?.message,
+      "The query's cost is 812.5, which exceeds the limit maxCost = 500. Select fewer fields or request smaller pages with first or last.",
+    );
+  });
+
+  test('alias and directive errors are not syntax errors', async () => {
+    const aliases = await ask('{ a: me { id } b: me { id } c: me { id } d: me { id } }');
+    assert.equal(
+      aliases.body.errors?.[0]?.message,
+      "The query's number of aliases is 4, which exceeds the limit maxAliases = 3. Use fewer aliases.",
+    );
+    const directives = await ask(
+      '{ me @include(if: true) { id @include(if: true) } patients @skip(if: false) { totalCount @skip(if: false) } }',
+    );
+    assert.equal(
+      directives.body.errors?.[0]?.message,
+      "The query's number of directives is 4, which exceeds the limit maxDirectives = 3. Use fewer directives.",
+    );
+  });
+
+  test('token error names the limit', async () => {
+    const answer = await ask(`{ me { ${'id '.repeat(250)}} }`);
+    assert.equal(
+      answer.body.errors?.[0]?.message,
+      'The query contains more lexical tokens than the limit maxTokens = 200. Shorten the query.',
+    );
+  });
+
   test('more directives than the limit are rejected', async () => {
     const answer = await ask(
       '{ me @include(if: true) { id @include(if: true) } patients @skip(if: false) { totalCount @skip(if: false) } }',

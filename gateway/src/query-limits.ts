@@ -28,11 +28,11 @@ export function queryLimitError(limit: LimitName, message: string): GraphQLError
  * turns into HTTP 500, so the token limit is graphql-js's own parser option (see `parseOptions`).
  */
 export function armorValidationRules(limits: QueryLimits): ValidationRule[] {
-  const reject = (limit: LimitName) => ({
+  const reject = (limit: ArmorLimitName) => ({
     propagateOnRejection: false,
     onReject: [
       (context: ValidationContext | null, error: GraphQLError) =>
-        context?.reportError(queryLimitError(limit, error.message)),
+        context?.reportError(queryLimitError(limit, limitMessage(limit, limits[limit], error.message))),
     ],
   });
   const armor = new ApolloArmor({
@@ -53,16 +53,42 @@ export function armorValidationRules(limits: QueryLimits): ValidationRule[] {
   return armor.protect().validationRules as ValidationRule[];
 }
 
+type ArmorLimitName = 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxDirectives';
+
+const LIMIT_DESCRIPTIONS: Record<ArmorLimitName, { measure: string; advice: string }> = {
+  maxDepth: { measure: 'depth', advice: 'Select fewer levels of nested fields.' },
+  maxCost: { measure: 'cost', advice: 'Select fewer fields or request smaller pages with first or last.' },
+  maxAliases: { measure: 'number of aliases', advice: 'Use fewer aliases.' },
+  maxDirectives: { measure: 'number of directives', advice: 'Use fewer directives.' },
+};
+
+/**
+ * Builds a plain message naming the limit, its value and the query's value. graphql-armor's own
+ * messages start with "Syntax Error:" although the query parsed, and the value found is taken from them.
+ */
+export function limitMessage(limit: ArmorLimitName, max: number, armorMessage: string): string {
+  const found = /found (\d+(?:\.\d+)?)/.exec(armorMessage)?.[1];
+  const { measure, advice } = LIMIT_DESCRIPTIONS[limit];
+  const actual = found === undefined ? '' : ` is ${found}, which`;
+  return `The query's ${measure}${actual} exceeds the limit ${limit} = ${max}. ${advice}`;
+}
+
 /** graphql-js parse options: stops parsing once a document has more lexical tokens than allowed. */
 export function parseOptions(limits: QueryLimits): { maxLexicalTokens: number } {
   return { maxLexicalTokens: limits.maxTokens };
 }
 
-const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more that \d+ tokens/;
+const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more that (\d+) tokens/;
 
 /** Recognises graphql-js's token-limit syntax error, so it can be reported like the other limits. */
 export function isTokenLimitError(error: { message: string }): boolean {
   return TOKEN_LIMIT_MESSAGE.test(error.message);
+}
+
+/** Rewrites graphql-js's token-limit syntax error as a plain message naming the limit. */
+export function tokenLimitMessage(message: string): string {
+  const max = TOKEN_LIMIT_MESSAGE.exec(message)?.[1] ?? 'its maximum';
+  return `The query contains more lexical tokens than the limit maxTokens = ${max}. Shorten the query.`;
 }
 
 const PAGE_ARGUMENTS = new Set(['first', 'last']);

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { AUDIT_TOPIC, CLINICAL_EVENTS_TOPIC, IDENTITY_EVENTS_TOPIC } from '@hms/proto-schemas';
 import { createLogger } from '@hms/service-kit';
 import { postGraphQL, type GraphQLResponse } from '@hms/test-kit';
 import { startAudit, type RunningAudit } from '../../services/audit/src/app.js';
 import { migrateTestDatabase as migrateAudit } from '../../services/audit/src/testing/harness.js';
 import { startClinical, type RunningClinical } from '../../services/clinical/src/app.js';
+import { TENANT_SETTINGS_CONSUMER_GROUP as CLINICAL_TENANT_SETTINGS_GROUP } from '../../services/clinical/src/tenants/settings-consumer.js';
+import { USER_REPLICA_CONSUMER_GROUP as CLINICAL_USERS_GROUP } from '../../services/clinical/src/tenants/user-replica.js';
 import { migrateTestDatabase as migrateClinical } from '../../services/clinical/src/testing/harness.js';
-import { startScheduling, type RunningScheduling } from '../../services/scheduling/src/app.js';
+import {
+  startScheduling,
+  TENANT_SETTINGS_CONSUMER_GROUP as SCHEDULING_TENANT_SETTINGS_GROUP,
+  type RunningScheduling,
+} from '../../services/scheduling/src/app.js';
 import { migrateTestDatabase as migrateScheduling } from '../../services/scheduling/src/testing/harness.js';
 import type { ServiceTestDatabase } from '@hms/test-kit';
 import {
@@ -26,11 +34,34 @@ export const REDIS_URL = process.env.HMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:63
 export const KAFKA_BROKERS = process.env.HMS_KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 /**
- * Consumer group of the end-to-end audit service, new for each run and starting at the newest record.
- * A run therefore reads only what it publishes itself, never the history of earlier runs on the same
- * Kafka. A system started with scripts/start keeps receiving every record in its own group.
+ * Consumer group of the end-to-end audit service, new for each run and starting at the end of the
+ * topic as of the start (see `commitTopicEnd`). A run therefore reads only what it publishes itself,
+ * never the history of earlier runs on the same Kafka. A system started with scripts/start keeps receiving every record in its own group.
  */
 const e2eAuditGroup = () => `hms-audit-e2e-${randomBytes(6).toString('hex')}`;
+
+/**
+ * Commits the current end of `topic` as the offsets of the new group `groupId`. A consumer of that
+ * group then reads every message published from now on and none of the topic's history. A new group
+ * that starts "from the end" instead resolves the end at its first fetch after joining, which can take
+ * seconds on a busy broker, and skips what was published meanwhile. Without the topic there is no
+ * history, and the consumer, started from the beginning, reads everything.
+ */
+async function commitTopicEnd(brokers: string[], groupId: string, topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'hms-e2e', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Waits until the audit service's consumer has joined its group, for at most 60 s. */
 async function waitForAuditConsumer(audit: RunningAudit): Promise<void> {
@@ -189,6 +220,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   try {
     if (options.events) {
       const auditDatabase = await migrateAudit();
+      const auditGroup = e2eAuditGroup();
+      await commitTopicEnd(kafkaBrokers, auditGroup, AUDIT_TOPIC);
       audit = await startAudit(
         {
           HMS_ENV: 'test',
@@ -200,9 +233,25 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           HMS_PORT: 0,
           HMS_KAFKA_BROKERS: kafkaBrokers,
         },
-        { host: '127.0.0.1', logger, consumer: { groupId: e2eAuditGroup(), fromBeginning: false } },
+        { host: '127.0.0.1', logger, consumer: { groupId: auditGroup, fromBeginning: true } },
       );
       await waitForAuditConsumer(audit);
+    }
+
+    // Consumer groups of this run only. The end of each topic is committed for them first, so they read
+    // every event this run publishes even while they are still joining, and none of the history. A
+    // group name that differs from the services' falls back to the newest events at its first fetch.
+    const clinicalSuffix = randomBytes(6).toString('hex');
+    const schedulingSuffix = randomBytes(6).toString('hex');
+    if (options.events) {
+      const groups: Array<[groupId: string, topic: string]> = [
+        [`${CLINICAL_TENANT_SETTINGS_GROUP}-${clinicalSuffix}`, IDENTITY_EVENTS_TOPIC],
+        [`${CLINICAL_USERS_GROUP}-${clinicalSuffix}`, IDENTITY_EVENTS_TOPIC],
+        [`${SCHEDULING_TENANT_SETTINGS_GROUP}-${schedulingSuffix}`, IDENTITY_EVENTS_TOPIC],
+        [`hms-scheduling-identity-${schedulingSuffix}`, IDENTITY_EVENTS_TOPIC],
+        [`hms-scheduling-patients-${schedulingSuffix}`, CLINICAL_EVENTS_TOPIC],
+      ];
+      for (const [groupId, topic] of groups) await commitTopicEnd(kafkaBrokers, groupId, topic);
     }
 
     clinical = await startClinical(
@@ -221,14 +270,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
             }
           : {}),
       },
-      // As scheduling's below: groups of this run only, starting at the newest events.
+      // As scheduling's below: groups of this run only, starting at the offsets committed above.
       {
         host: '127.0.0.1',
         logger,
         onQuery: options.clinicalOnQuery,
-        consumers: options.events
-          ? { groupSuffix: randomBytes(6).toString('hex'), fromBeginning: false }
-          : undefined,
+        consumers: options.events ? { groupSuffix: clinicalSuffix, fromBeginning: false } : undefined,
       },
     );
 
@@ -249,13 +296,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           : {}),
       },
       // Without the event pipeline tests feed the copies themselves. With it, the consumers start at
-      // the newest events in groups of their own, so they skip the shared topics' history.
+      // the offsets committed above in groups of their own, so they skip the shared topics' history.
       {
         host: '127.0.0.1',
         logger,
-        consumers: options.events
-          ? { groupSuffix: randomBytes(6).toString('hex'), fromBeginning: false }
-          : false,
+        consumers: options.events ? { groupSuffix: schedulingSuffix, fromBeginning: false } : false,
       },
     );
 

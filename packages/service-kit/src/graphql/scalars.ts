@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
 const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -11,9 +11,14 @@ export function isLocalDate(value: string): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-function parseLocalDate(value: unknown): string {
+/**
+ * Literals in the query text are passed with their `node`, so the validation error carries its
+ * location and the subgraph server can name the argument that contains it.
+ */
+function parseLocalDate(value: unknown, node?: ValueNode): string {
   if (typeof value !== 'string' || !isLocalDate(value)) {
     throw new GraphQLError(`LocalDate must be a calendar date as YYYY-MM-DD, got ${JSON.stringify(value)}.`, {
+      nodes: node,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
@@ -26,27 +31,61 @@ export const LocalDateScalar = new GraphQLScalarType<string, string>({
   description: 'A calendar date without a time zone, as YYYY-MM-DD.',
   serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : parseLocalDate(value)),
   parseValue: parseLocalDate,
-  parseLiteral: (ast) => parseLocalDate(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseLiteral: (ast) => parseLocalDate(ast.kind === Kind.STRING ? ast.value : undefined, ast),
 });
 
-function parseDateTime(value: unknown): Date {
+/**
+ * RFC 3339 date-time in upper case. The seconds may be left out (ISO 8601 allows `10:00Z`, and
+ * clients send it). Fractions beyond milliseconds are accepted but truncated, since `Date` keeps
+ * milliseconds only.
+ */
+const DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+function invalidDateTime(message: string, node: ValueNode | undefined): GraphQLError {
+  return new GraphQLError(message, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * Parses an RFC 3339 date-time into an instant. The date must exist in the calendar, the time must be
+ * 00:00 to 23:59:59 (24:00 and leap seconds are rejected), and the offset at most ±23:59. `Date`
+ * alone would roll 2026-02-30 over to 2026-03-02.
+ */
+function parseDateTime(value: unknown, node?: ValueNode): Date {
   // An explicit offset is required so that a client's local time is never taken for UTC.
-  if (
-    typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
-  ) {
-    throw new GraphQLError(
-      `DateTime must be ISO 8601 with a time zone offset, got ${JSON.stringify(value)}.`,
-      {
-        extensions: { code: 'BAD_USER_INPUT' },
-      },
+  const match = typeof value === 'string' ? DATE_TIME.exec(value) : null;
+  if (!match) {
+    throw invalidDateTime(
+      `DateTime must be RFC 3339 (YYYY-MM-DDThh:mm:ss with Z or a ±hh:mm time zone offset), got ${JSON.stringify(value)}.`,
+      node,
     );
   }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real instant.`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+
+  const [, day, hourText, minuteText, secondText, fraction, sign, offsetHourText, offsetMinuteText] = match;
+  const [hour, minute, second] = [Number(hourText), Number(minuteText), Number(secondText ?? 0)];
+  const [offsetHour, offsetMinute] = [Number(offsetHourText ?? 0), Number(offsetMinuteText ?? 0)];
+  if (!isLocalDate(day!) || hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) {
+    throw invalidDateTime(
+      `DateTime ${JSON.stringify(value)} is not a real date and time: the date must exist and the time must be 00:00:00 to 23:59:59.`,
+      node,
+    );
+  }
+
+  const milliseconds = Number((fraction ?? '').padEnd(3, '0').slice(0, 3));
+  const offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute);
+  const [year, month, dayOfMonth] = day!.split('-').map(Number) as [number, number, number];
+  const local = new Date(0);
+  local.setUTCFullYear(year, month - 1, dayOfMonth);
+  local.setUTCHours(hour, minute, second, milliseconds);
+  const date = new Date(local.getTime() - offsetMinutes * 60_000);
+
+  // Round trip: the instant shifted back by the offset must show the same wall-clock time.
+  const shifted = new Date(date.getTime() + offsetMinutes * 60_000);
+  if (
+    Number.isNaN(date.getTime()) ||
+    shifted.toISOString().slice(0, 19) !== local.toISOString().slice(0, 19)
+  ) {
+    throw invalidDateTime(`DateTime ${JSON.stringify(value)} is not a representable instant.`, node);
   }
   return date;
 }
@@ -61,7 +100,7 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return date.toISOString();
   },
   parseValue: parseDateTime,
-  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined, ast),
 });
 
 /** Resolvers for the scalars every HMS subgraph declares. */

@@ -2,12 +2,21 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express, { type Express } from 'express';
-import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import {
+  BREAK,
+  GraphQLError,
+  Kind,
+  visit,
+  type ASTNode,
+  type DocumentNode,
+  type GraphQLFormattedError,
+} from 'graphql';
 import type { Logger } from 'pino';
 import client from 'prom-client';
 import { Principal } from '../auth/claims.js';
@@ -108,7 +117,7 @@ export async function startSubgraphServer(serverOptions: SubgraphServerOptions):
       ApolloServerPluginInlineTraceDisabled(),
       anonymousAccessPlugin(anonymousFields),
       outcomeMetricsPlugin(operations),
-      variableErrorsPlugin(),
+      inputErrorsPlugin(),
     ],
   });
   await server.start();
@@ -212,31 +221,96 @@ function anonymousAccessPlugin(allowed: ReadonlySet<string>): ApolloServerPlugin
 const INVALID_VARIABLE = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"; (.*)$/s;
 
 /**
- * Turns a variable that fails coercion (a bad LocalDate, an unknown enum value) into BAD_USER_INPUT
- * with the field path, returned with HTTP 200. Apollo Server returns HTTP 400 for such requests,
- * which the gateway reports as INTERNAL_SERVER_ERROR without the subgraph's message.
+ * Turns input that fails coercion into BAD_USER_INPUT naming the field, returned with HTTP 200.
+ * Apollo Server returns HTTP 400 for such requests, which the gateway reports as
+ * INTERNAL_SERVER_ERROR without the subgraph's message. Two kinds are handled: a variable that fails
+ * coercion (a bad LocalDate, an unknown enum value) and a literal in the query text that a scalar's
+ * `parseLiteral` rejects during validation, such as `date: "2026-02-30"`.
  */
-function variableErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
+function inputErrorsPlugin(): ApolloServerPlugin<SubgraphContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response, errors }) {
+        async willSendResponse({ response, errors, document }) {
           if (response.http.status !== 400 || !errors?.length) return;
-          if (!errors.every((error) => error.extensions.code === ErrorCode.BAD_USER_INPUT)) return;
+          if (!errors.every((error) => isVariableError(error) || isRejectedLiteral(error))) return;
           response.http.status = 200;
-          // The body already contains formatted copies of the errors, so the field list is added there.
+          // The body already contains formatted copies of the errors, in the same order, so they are rewritten there.
           if (response.body.kind !== 'single') return;
-          for (const error of response.body.singleResult.errors ?? []) {
-            const match = INVALID_VARIABLE.exec(error.message);
-            if (match)
-              Object.assign(error, {
-                extensions: { ...error.extensions, fields: [{ field: match[2], message: match[3] }] },
-              });
-          }
+          const result = response.body.singleResult;
+          result.errors = (result.errors ?? []).map((formatted, index) => {
+            const error = errors[index];
+            if (error && isRejectedLiteral(error)) return literalInputError(formatted, error, document);
+            const match = INVALID_VARIABLE.exec(formatted.message);
+            if (!match) return formatted;
+            return {
+              ...formatted,
+              extensions: { ...formatted.extensions, fields: [{ field: match[2], message: match[3] }] },
+            };
+          });
         },
       };
     },
   };
+}
+
+function isVariableError(error: GraphQLError): boolean {
+  return error.extensions.code === ErrorCode.BAD_USER_INPUT;
+}
+
+/** Tells whether a validation error comes from a scalar's `parseLiteral` throwing BAD_USER_INPUT. */
+function isRejectedLiteral(error: GraphQLError): boolean {
+  const cause = error.originalError;
+  return (
+    error.extensions.code === ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED &&
+    cause instanceof GraphQLError &&
+    cause !== error &&
+    cause.extensions.code === ErrorCode.BAD_USER_INPUT
+  );
+}
+
+function literalInputError(
+  formatted: GraphQLFormattedError,
+  error: GraphQLError,
+  document: DocumentNode | undefined,
+): GraphQLFormattedError {
+  const reason = (error.originalError as GraphQLError).message;
+  const node = error.nodes?.[0];
+  const field = (document && node && inputPathOf(document, node)) || 'input';
+  return {
+    message: `Invalid input. ${field}: ${reason}`,
+    locations: formatted.locations,
+    extensions: { code: ErrorCode.BAD_USER_INPUT, fields: [{ field, message: reason }] },
+  };
+}
+
+/**
+ * Names the input that contains `target` as field, argument and input object fields joined with dots,
+ * e.g. `createPatient.input.birthDate`, or `$name` for a variable's default value.
+ */
+function inputPathOf(document: DocumentNode, target: ASTNode): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    enter(node, _key, parent, _path, ancestors) {
+      if (found !== undefined) return BREAK;
+      if (node !== target) return undefined;
+      const names: string[] = [];
+      for (const ancestor of [...ancestors, parent]) {
+        if (!ancestor || Array.isArray(ancestor)) continue;
+        const astNode = ancestor as ASTNode;
+        if (
+          astNode.kind === Kind.FIELD ||
+          astNode.kind === Kind.ARGUMENT ||
+          astNode.kind === Kind.OBJECT_FIELD
+        )
+          names.push(astNode.name.value);
+        else if (astNode.kind === Kind.VARIABLE_DEFINITION) names.push(`$${astNode.variable.name.value}`);
+      }
+      found = names.join('.');
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 function outcomeMetricsPlugin(counter: client.Counter<'outcome'>): ApolloServerPlugin<SubgraphContext> {
