@@ -6,7 +6,7 @@ import { Admission } from '../entities/admission.js';
 import { Department } from '../entities/department.js';
 import { Diagnosis } from '../entities/diagnosis.js';
 import { Encounter, type EncounterStatus } from '../entities/encounter.js';
-import { Patient } from '../entities/patient.js';
+import { requirePatientLivingAt, type TimedField } from '../records/store.js';
 import { flushOrConflict, sourceIdConflict } from './common.js';
 import { Operation, recordChange, recordUnchangedWrite } from './events.js';
 import {
@@ -51,10 +51,16 @@ export async function lockEncounter(em: EntityManager, id: string): Promise<Enco
   return encounter;
 }
 
-/** Throws NOT_FOUND naming the field when the patient does not exist in the tenant. */
-export async function assertPatientExists(em: EntityManager, patientId: string): Promise<void> {
-  const patient = await em.findOne(Patient, { id: patientId }, { fields: ['id'] });
-  if (!patient) throw HmsError.notFound('Patient', patientId);
+/**
+ * Throws NOT_FOUND when the patient does not exist in the tenant, and BAD_USER_INPUT naming each of
+ * `times` that is before the patient's birth date or after the time of death.
+ */
+export async function assertPatientExists(
+  em: EntityManager,
+  patientId: string,
+  times: readonly TimedField[] = [],
+): Promise<void> {
+  await requirePatientLivingAt(em, patientId, times);
 }
 
 /** Throws NOT_FOUND when a department id is given and does not exist in the tenant. */
@@ -91,7 +97,7 @@ export async function openEncounter(
   actor: Actor,
 ): Promise<Encounter> {
   const draft = validateOpenEncounter(input, now);
-  await assertPatientExists(em, draft.patientId);
+  await assertPatientExists(em, draft.patientId, [{ field: 'input.startedAt', at: draft.startedAt }]);
   await assertAttendingActive(em, draft.attendingId);
   await assertDepartmentExists(em, draft.departmentId);
   await assertEncounterSourceFree(em, draft.sourceId);
