@@ -32,7 +32,7 @@ import {
   updateEncounter,
 } from './store.js';
 import {
-  validateDiagnoses,
+  validateDiagnosis,
   type DiagnosisInput,
   type OpenEncounterInput,
   type UpdateEncounterInput,
@@ -109,7 +109,7 @@ export function encounterResolvers(orm: MikroORM) {
       ) => {
         tenantWith(context, ENCOUNTER_WRITE);
         const errors = new InputErrors();
-        const [draft] = validateDiagnoses(errors, [args.input], 'input');
+        const draft = validateDiagnosis(errors, args.input, 'input');
         errors.throwIfAny();
         assertId(args.encounterId, 'encounterId', 'encounter');
         return write(context, ENCOUNTER_WRITE, async (em, tenantId) => {
@@ -118,7 +118,7 @@ export function encounterResolvers(orm: MikroORM) {
             em,
             tenantId,
             encounter,
-            [draft!],
+            [draft],
             new Date(),
             actorOf(context),
           );
