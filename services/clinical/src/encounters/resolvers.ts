@@ -26,6 +26,7 @@ import { loadersOf, type EncounterListArguments } from './loaders.js';
 import {
   addDiagnoses,
   changeEncounterStatus,
+  assertEncounterEditable,
   lockEncounter,
   openEncounter,
   removeDiagnosis,
@@ -114,6 +115,7 @@ export function encounterResolvers(orm: MikroORM) {
         assertId(args.encounterId, 'encounterId', 'encounter');
         return write(context, ENCOUNTER_WRITE, async (em, tenantId) => {
           const encounter = await lockEncounter(em, args.encounterId);
+          assertEncounterEditable(encounter);
           const [diagnosis] = await addDiagnoses(
             em,
             tenantId,
