@@ -21,7 +21,7 @@ import {
   assertSourceIdFree,
   flushSourced,
   requireEncounterOfPatient,
-  requirePatient,
+  requirePatientLivingAt,
 } from '../records/store.js';
 import { allergyRecorded, allergyUpdated } from './events.js';
 import type { AllergyReactionInput, RecordAllergyInput, UpdateAllergyStatusInput } from './inputs.js';
@@ -58,7 +58,13 @@ export async function recordAllergy(
   const note = checkText(input.note, 'input.note', MAX_NOTE, errors);
   errors.throwIfAny();
 
-  await requirePatient(em, input.patientId);
+  await requirePatientLivingAt(em, input.patientId, [
+    { field: 'input.onsetAt', at: onsetAt },
+    ...reactions.map((reaction, index) => ({
+      field: `input.reactions[${index}].onsetAt`,
+      at: reaction.onsetAt ? new Date(reaction.onsetAt) : null,
+    })),
+  ]);
   await requireEncounterOfPatient(em, input.patientId, encounterId);
   await assertSourceIdFree(em, 'allergies', 'allergy', sourceId);
 

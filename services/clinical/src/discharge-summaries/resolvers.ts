@@ -24,10 +24,15 @@ export function dischargeSummaryResolvers(orm: MikroORM) {
   };
   const versionsOf = (summary: DischargeSummary, context: SubgraphContext) =>
     loadersOf(context, orm, summary.tenantId).summaryVersions.load(summary.id);
-  const latest = async (summary: DischargeSummary, context: SubgraphContext) => {
+  const latestVersion = async (summary: DischargeSummary, context: SubgraphContext) => {
     const versions = await versionsOf(summary, context);
-    return versions.find((version) => version.version === summary.currentVersion)!.content;
+    return versions.find((version) => version.version === summary.currentVersion)!;
   };
+  const latest = async (summary: DischargeSummary, context: SubgraphContext) =>
+    (await latestVersion(summary, context)).content;
+  /** Returns the current version when it is an amendment, or undefined for version 1. */
+  const currentAmendment = (summary: DischargeSummary, context: SubgraphContext) =>
+    summary.currentVersion > 1 ? latestVersion(summary, context) : Promise.resolve(undefined);
 
   return {
     Mutation: {
@@ -75,6 +80,12 @@ export function dischargeSummaryResolvers(orm: MikroORM) {
       author: (summary: DischargeSummary) => ({ id: summary.authorId }),
       signedBy: (summary: DischargeSummary) => (summary.signedBy ? { id: summary.signedBy } : null),
       version: (summary: DischargeSummary) => summary.currentVersion,
+      amendedBy: async (summary: DischargeSummary, _: unknown, context: SubgraphContext) => {
+        const amendment = await currentAmendment(summary, context);
+        return amendment ? { id: amendment.writtenBy } : null;
+      },
+      amendedAt: async (summary: DischargeSummary, _: unknown, context: SubgraphContext) =>
+        (await currentAmendment(summary, context))?.writtenAt ?? null,
       diagnoses: async (summary: DischargeSummary, _: unknown, context: SubgraphContext) =>
         (await latest(summary, context)).diagnoses,
       procedures: async (summary: DischargeSummary, _: unknown, context: SubgraphContext) =>

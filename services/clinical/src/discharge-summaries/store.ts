@@ -187,7 +187,12 @@ export async function signDischargeSummary(
   return summary;
 }
 
-/** Adds a signed version to a SIGNED summary with the amender, time and reason. */
+/**
+ * Adds a signed version to a SIGNED summary with the amender, time and reason. Any clinician with
+ * encounter:write may amend, because any of them may edit the draft. The summary exposes the amender
+ * of its current version as amendedBy. Fields omitted from `input` keep the previous version's
+ * content, and a field sent as null or an empty list is cleared.
+ */
 export async function amendDischargeSummary(
   em: EntityManager,
   tenantId: string,
@@ -197,16 +202,24 @@ export async function amendDischargeSummary(
   now: Date,
   actor: Actor,
 ): Promise<DischargeSummary> {
-  let amendmentReason = '';
-  const content = validateSummaryContent(input, 'content', (errors) => {
-    amendmentReason = requiredText(errors, reason, 'reason', MAX_SHORT_TEXT);
-  });
   const summary = await lockSummary(em, id);
   if (summary.status !== 'SIGNED') {
     throw HmsError.conflict(`Discharge summary ${id} is a DRAFT. Edit it with updateDischargeSummaryDraft.`, {
       status: summary.status,
     });
   }
+  const previous = await em.findOneOrFail(DischargeSummaryVersion, {
+    summaryId: id,
+    version: summary.currentVersion,
+  });
+  const merged: SummaryContentInput = { ...previous.content };
+  for (const [field, value] of Object.entries(input) as [keyof SummaryContentInput, unknown][]) {
+    if (value !== undefined) Object.assign(merged, { [field]: value });
+  }
+  let amendmentReason = '';
+  const content = validateSummaryContent(merged, 'content', (errors) => {
+    amendmentReason = requiredText(errors, reason, 'reason', MAX_SHORT_TEXT);
+  });
   const version = summary.currentVersion + 1;
   em.create(DischargeSummaryVersion, {
     id: newId(),

@@ -26,13 +26,14 @@ import { loadersOf, type EncounterListArguments } from './loaders.js';
 import {
   addDiagnoses,
   changeEncounterStatus,
+  assertEncounterEditable,
   lockEncounter,
   openEncounter,
   removeDiagnosis,
   updateEncounter,
 } from './store.js';
 import {
-  validateDiagnoses,
+  validateDiagnosis,
   type DiagnosisInput,
   type OpenEncounterInput,
   type UpdateEncounterInput,
@@ -109,16 +110,17 @@ export function encounterResolvers(orm: MikroORM) {
       ) => {
         tenantWith(context, ENCOUNTER_WRITE);
         const errors = new InputErrors();
-        const [draft] = validateDiagnoses(errors, [args.input], 'input');
+        const draft = validateDiagnosis(errors, args.input, 'input');
         errors.throwIfAny();
         assertId(args.encounterId, 'encounterId', 'encounter');
         return write(context, ENCOUNTER_WRITE, async (em, tenantId) => {
           const encounter = await lockEncounter(em, args.encounterId);
+          assertEncounterEditable(encounter);
           const [diagnosis] = await addDiagnoses(
             em,
             tenantId,
             encounter,
-            [draft!],
+            [draft],
             new Date(),
             actorOf(context),
           );

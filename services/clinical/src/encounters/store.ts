@@ -6,7 +6,7 @@ import { Admission } from '../entities/admission.js';
 import { Department } from '../entities/department.js';
 import { Diagnosis } from '../entities/diagnosis.js';
 import { Encounter, type EncounterStatus } from '../entities/encounter.js';
-import { Patient } from '../entities/patient.js';
+import { requirePatientLivingAt, type TimedField } from '../records/store.js';
 import { flushOrConflict, sourceIdConflict } from './common.js';
 import { Operation, recordChange, recordUnchangedWrite } from './events.js';
 import {
@@ -38,6 +38,22 @@ const TRANSITIONS: Record<Exclude<EncounterStatus, 'OPEN'>, { from: EncounterSta
 /** Statuses of encounters that take no new diagnoses, notes or summaries. */
 export const VOIDED_STATUSES: readonly EncounterStatus[] = ['CANCELLED', 'ENTERED_IN_ERROR'];
 
+/**
+ * Statuses of encounters whose details and diagnoses no longer change through updateEncounter,
+ * addDiagnosis and removeDiagnosis. A CLOSED encounter still takes notes, as late entries.
+ */
+export const FINISHED_STATUSES: readonly EncounterStatus[] = ['CLOSED', ...VOIDED_STATUSES];
+
+/** Throws CONFLICT naming the status when the encounter is CLOSED, CANCELLED or ENTERED_IN_ERROR. */
+export function assertEncounterEditable(encounter: Encounter): void {
+  if (!FINISHED_STATUSES.includes(encounter.status)) return;
+  const hint = encounter.status === 'CLOSED' ? ' Record a late finding in a note on it.' : '';
+  throw HmsError.conflict(
+    `Encounter ${encounter.id} is ${encounter.status}, so its details and diagnoses can no longer change.${hint}`,
+    { status: encounter.status },
+  );
+}
+
 /** The identity of the caller, who becomes the attending, author or recorder by default. */
 export interface Actor {
   userId: string;
@@ -51,10 +67,16 @@ export async function lockEncounter(em: EntityManager, id: string): Promise<Enco
   return encounter;
 }
 
-/** Throws NOT_FOUND naming the field when the patient does not exist in the tenant. */
-export async function assertPatientExists(em: EntityManager, patientId: string): Promise<void> {
-  const patient = await em.findOne(Patient, { id: patientId }, { fields: ['id'] });
-  if (!patient) throw HmsError.notFound('Patient', patientId);
+/**
+ * Throws NOT_FOUND when the patient does not exist in the tenant, and BAD_USER_INPUT naming each of
+ * `times` that is before the patient's birth date or after the time of death.
+ */
+export async function assertPatientExists(
+  em: EntityManager,
+  patientId: string,
+  times: readonly TimedField[] = [],
+): Promise<void> {
+  await requirePatientLivingAt(em, patientId, times);
 }
 
 /** Throws NOT_FOUND when a department id is given and does not exist in the tenant. */
@@ -91,7 +113,7 @@ export async function openEncounter(
   actor: Actor,
 ): Promise<Encounter> {
   const draft = validateOpenEncounter(input, now);
-  await assertPatientExists(em, draft.patientId);
+  await assertPatientExists(em, draft.patientId, [{ field: 'input.startedAt', at: draft.startedAt }]);
   await assertAttendingActive(em, draft.attendingId);
   await assertDepartmentExists(em, draft.departmentId);
   await assertEncounterSourceFree(em, draft.sourceId);
@@ -152,11 +174,7 @@ export async function updateEncounter(
 ): Promise<Encounter> {
   const draft = validateUpdateEncounter(input);
   const encounter = await lockEncounter(em, id);
-  if (VOIDED_STATUSES.includes(encounter.status)) {
-    throw HmsError.conflict(`Encounter ${id} is ${encounter.status} and can no longer be changed.`, {
-      status: encounter.status,
-    });
-  }
+  assertEncounterEditable(encounter);
   if (draft.departmentId !== undefined) await assertDepartmentExists(em, draft.departmentId ?? null);
   await assertAttendingActive(em, draft.attendingId);
 
@@ -383,6 +401,7 @@ export async function removeDiagnosis(
   if (!diagnosis) throw HmsError.notFound(DIAGNOSIS, id);
   if (diagnosis.removedAt) throw HmsError.conflict(`Diagnosis ${id} was already removed.`);
   const encounter = await lockEncounter(em, diagnosis.encounterId);
+  assertEncounterEditable(encounter);
 
   em.assign(diagnosis, { removedAt: now, removedBy: actor.userId, removalReason: text, isPrimary: false });
   em.assign(encounter, { updatedAt: now });

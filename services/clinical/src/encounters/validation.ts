@@ -9,6 +9,7 @@ import {
   requiredText,
   sourceIdOf,
 } from './common.js';
+import { codeFormatError } from '../records/codes.js';
 
 export interface DiagnosisInput {
   codeSystem?: CodeSystem | null;
@@ -44,11 +45,6 @@ export interface UpdateEncounterInput {
   attendingId?: string | null;
 }
 
-/** ICD-10 codes as WHO and ICD-10-CM write them: a letter, two characters, then up to four after a dot. */
-const ICD10_CODE = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
-/** SNOMED CT identifiers: 6 to 18 digits without a leading zero. */
-const SNOMED_CT_CODE = /^[1-9][0-9]{5,17}$/;
-
 /** Validates a coded or free-text concept: codeSystem and code come together, and text is required. */
 export function validateCodedText(
   errors: InputErrors,
@@ -66,12 +62,20 @@ export function validateCodedText(
       codeSystem === null ? `${path}.codeSystem` : `${path}.code`,
       'codeSystem and code must be given together, or both left out for a free-text concept',
     );
-  } else if (codeSystem === 'ICD10' && code && !ICD10_CODE.test(code)) {
-    errors.add(`${path}.code`, 'must be an ICD-10 code such as J45.909');
-  } else if (codeSystem === 'SNOMED_CT' && code && !SNOMED_CT_CODE.test(code)) {
-    errors.add(`${path}.code`, 'must be a SNOMED CT concept id of 6 to 18 digits, such as 195967001');
+  } else if (codeSystem !== null && code !== null) {
+    const formatError = codeFormatError(codeSystem, code);
+    if (formatError) errors.add(`${path}.code`, formatError);
   }
   return { codeSystem, code, text };
+}
+
+/** Validates one diagnosis, naming its fields under `path`. */
+export function validateDiagnosis(errors: InputErrors, input: DiagnosisInput, path: string): DiagnosisDraft {
+  return {
+    ...validateCodedText(errors, input, path),
+    primary: input.primary ?? false,
+    sourceId: sourceIdOf(errors, input.sourceId, `${path}.sourceId`),
+  };
 }
 
 /** Validates the diagnoses of one request. At most one of them may be primary. */
@@ -80,11 +84,7 @@ export function validateDiagnoses(
   inputs: readonly DiagnosisInput[] | null | undefined,
   path: string,
 ): DiagnosisDraft[] {
-  const drafts = (inputs ?? []).map((input, index) => ({
-    ...validateCodedText(errors, input, `${path}[${index}]`),
-    primary: input.primary ?? false,
-    sourceId: sourceIdOf(errors, input.sourceId, `${path}[${index}].sourceId`),
-  }));
+  const drafts = (inputs ?? []).map((input, index) => validateDiagnosis(errors, input, `${path}[${index}]`));
   if (drafts.filter((draft) => draft.primary).length > 1) {
     errors.add(path, 'at most one diagnosis may be primary');
   }

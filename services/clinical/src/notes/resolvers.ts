@@ -113,6 +113,12 @@ export function noteResolvers(orm: MikroORM) {
       author: (note: Note) => ({ id: note.authorId }),
       signedBy: (note: Note) => (note.signedBy ? { id: note.signedBy } : null),
       version: (note: Note) => note.currentVersion,
+      amendedBy: async (note: Note, _: unknown, context: SubgraphContext) => {
+        const amendment = await currentAmendment(note, context);
+        return amendment ? { id: amendment.writtenBy } : null;
+      },
+      amendedAt: async (note: Note, _: unknown, context: SubgraphContext) =>
+        (await currentAmendment(note, context))?.writtenAt ?? null,
       text: async (note: Note, _: unknown, context: SubgraphContext) =>
         (await latest(note, context))?.text ?? null,
       soap: async (note: Note, _: unknown, context: SubgraphContext) =>
@@ -128,6 +134,11 @@ export function noteResolvers(orm: MikroORM) {
 
   function versionsOf(note: Note, context: SubgraphContext): Promise<NoteVersion[]> {
     return loadersOf(context, orm, note.tenantId).noteVersions.load(note.id);
+  }
+
+  /** Returns the current version when it is an amendment, or undefined for version 1. */
+  async function currentAmendment(note: Note, context: SubgraphContext): Promise<NoteVersion | undefined> {
+    return note.currentVersion > 1 ? latest(note, context) : undefined;
   }
 
   async function latest(note: Note, context: SubgraphContext): Promise<NoteVersion | undefined> {

@@ -16,8 +16,9 @@ import { VOIDED_STATUSES, type Actor } from '../encounters/store.js';
 
 /**
  * Clinical notes. A DRAFT is edited in place by its author. Signing makes version 1 final, and an
- * amendment adds a signed version with the amender, time and reason. The note_versions trigger rejects
- * any change of a signed version, so no code path can overwrite one.
+ * amendment adds a signed version with the amender, time and reason. Only the author amends a note,
+ * so another clinician writes a note of their own. The note_versions trigger rejects any change of a
+ * signed version, so no code path can overwrite one.
  */
 
 const NOTE = 'ClinicalNote';
@@ -156,7 +157,11 @@ export async function signNote(
   return note;
 }
 
-/** Adds a signed version to a SIGNED note with the amender, time and reason. Earlier versions stay. */
+/**
+ * Adds a signed version to a SIGNED note with the amender, time and reason. Earlier versions stay.
+ * Only the author may amend. SOAP sections omitted from `input.soap` keep the previous version's
+ * text, and a section sent as null or an empty string is cleared.
+ */
 export async function amendNote(
   em: EntityManager,
   tenantId: string,
@@ -168,15 +173,21 @@ export async function amendNote(
   permit: KindPermission,
 ): Promise<Note> {
   const note = await lockNote(em, id, permit);
-  const errors = new InputErrors();
-  const content = validateContent(errors, note.kind, input, 'content');
-  const amendmentReason = requiredText(errors, reason, 'reason', MAX_SHORT_TEXT);
-  errors.throwIfAny();
   if (note.status !== 'SIGNED') {
     throw HmsError.conflict(`Note ${id} is a DRAFT. Its author edits it with updateNoteDraft.`, {
       status: note.status,
     });
   }
+  if (note.authorId !== actor.userId) {
+    throw HmsError.forbiddenBecause(
+      `Only the author of note ${id} may amend it. Write a note of your own to add to it.`,
+    );
+  }
+  const previous = await em.findOneOrFail(NoteVersion, { noteId: id, version: note.currentVersion });
+  const errors = new InputErrors();
+  const content = validateContent(errors, note.kind, withPreviousSections(input, previous), 'content');
+  const amendmentReason = requiredText(errors, reason, 'reason', MAX_SHORT_TEXT);
+  errors.throwIfAny();
 
   const version = note.currentVersion + 1;
   em.create(NoteVersion, {
@@ -194,6 +205,17 @@ export async function amendNote(
   await flushOrConflict(em);
   await noteChanged(em, tenantId, note, 'amended', actor.origin, ['content']);
   return note;
+}
+
+/** Fills the SOAP sections that an amendment omits (undefined) from the previous version. */
+function withPreviousSections(input: NoteContentInput, previous: NoteVersion): NoteContentInput {
+  if (!input.soap || !previous.soap) return input;
+  const sections = ['subjective', 'objective', 'assessment', 'plan'] as const;
+  const soap: Partial<SoapValue> = {};
+  for (const section of sections) {
+    soap[section] = input.soap[section] === undefined ? previous.soap[section] : input.soap[section];
+  }
+  return { ...input, soap };
 }
 
 async function lockNote(em: EntityManager, id: string, permit: KindPermission): Promise<Note> {

@@ -8,7 +8,7 @@ import {
   assertSourceIdFree,
   flushSourced,
   requireEncounterOfPatient,
-  requirePatient,
+  requirePatientLivingAt,
 } from '../records/store.js';
 import { vitalsEnteredInError, vitalsRecorded } from './events.js';
 import type { MeasurementDraft, RecordVitalSignsInput } from './inputs.js';
@@ -48,15 +48,14 @@ export async function recordVitalSigns(
 ): Promise<VitalSignsPanelView> {
   // Checks of the input alone come first, so invalid input reads and writes nothing.
   const draft = validatePanel(input, now);
-  const patient = await requirePatient(em, input.patientId);
+  // Checks against the patient: nothing measured before birth or after death, and head circumference
+  // for children only.
+  const patient = await requirePatientLivingAt(em, input.patientId, [
+    { field: 'input.effectiveAt', at: draft.effectiveAt },
+  ]);
   const settings = await ageSettings(em);
-
-  // Checks against the patient: nothing measured before birth, and head circumference for children only.
   const errors = new InputErrors();
   const localDate = localDateOf(draft.effectiveAt, settings.timeZone);
-  if (localDate < patient.birthDate) {
-    errors.add('input.effectiveAt', `must not be before the patient's birth date (${patient.birthDate})`);
-  }
   const age = ageBetween(patient.birthDate, localDate);
   const isChild = age.years < settings.ageOfMajority;
   if (draft.measurements.some((m) => m.kind === 'HEAD_CIRCUMFERENCE') && !isChild) {

@@ -8,7 +8,7 @@ import {
   assertSourceIdFree,
   flushSourced,
   requireEncounterOfPatient,
-  requirePatient,
+  requirePatientLivingAt,
 } from '../records/store.js';
 import { prescriptionAllergyOverridden, prescriptionIssued, prescriptionStatusChanged } from './events.js';
 import type { IssuePrescriptionInput } from './inputs.js';
@@ -29,7 +29,7 @@ export async function issuePrescription(
   prescriberId: string,
 ): Promise<PrescriptionView> {
   const draft = validatePrescription(input, now);
-  await requirePatient(em, input.patientId);
+  await requirePatientLivingAt(em, input.patientId, [{ field: 'input.authoredAt', at: draft.authoredAt }]);
   await requireEncounterOfPatient(em, input.patientId, draft.encounterId);
   await assertSourceIdFree(em, 'prescriptions', 'prescription', draft.sourceId);
 

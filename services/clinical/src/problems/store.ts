@@ -13,7 +13,7 @@ import {
   assertSourceIdFree,
   flushSourced,
   requireEncounterOfPatient,
-  requirePatient,
+  requirePatientLivingAt,
 } from '../records/store.js';
 import { problemAdded, problemStatusChanged } from './events.js';
 import type { AddProblemInput } from './inputs.js';
@@ -44,7 +44,7 @@ export async function addProblem(
   const note = checkText(input.note, 'input.note', MAX_NOTE, errors);
   errors.throwIfAny();
 
-  await requirePatient(em, input.patientId);
+  await requirePatientLivingAt(em, input.patientId, [{ field: 'input.onsetAt', at: onsetAt }]);
   await requireEncounterOfPatient(em, input.patientId, encounterId);
   await assertSourceIdFree(em, 'problems', 'problem', sourceId);
 

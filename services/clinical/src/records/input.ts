@@ -1,5 +1,6 @@
 import { HmsError, InputErrors, isUuid } from '@hms/service-kit';
 import { foldText } from '../patients/normalize.js';
+import { codeFormatError, isIcd10System } from './codes.js';
 
 /**
  * Input checks shared by vital signs, allergies, problems and prescriptions. Each check adds its
@@ -123,7 +124,8 @@ export interface ConceptValue<System extends string = string> {
 
 /**
  * Checks a coded concept: system and code together (the system one of `systems`) or neither, and a
- * display of at most 500 characters.
+ * display of at most 500 characters. The code must have its system's format (see codeFormatError),
+ * and ICD-10 codes are returned in upper case.
  */
 export function checkConcept<System extends string>(
   input: CodedConceptInput,
@@ -151,7 +153,15 @@ export function checkConcept<System extends string>(
     errors.add(`${field}.code`, `must be at most ${MAX_CODE} letters, digits, dots, dashes or underscores`);
     valid = false;
   }
-  return valid ? { system: system as System | null, code, display: display! } : null;
+  const storedCode = code !== null && system !== null && isIcd10System(system) ? code.toUpperCase() : code;
+  if (valid && system !== null && storedCode !== null) {
+    const formatError = codeFormatError(system, storedCode);
+    if (formatError) {
+      errors.add(`${field}.code`, formatError);
+      valid = false;
+    }
+  }
+  return valid ? { system: system as System | null, code: storedCode, display: display! } : null;
 }
 
 /**

@@ -2,17 +2,71 @@ import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { HmsError, type EntityManager } from '@hms/service-kit';
 import { Encounter } from '../entities/encounter.js';
 import { Patient } from '../entities/patient.js';
+import { localDateOf } from '../patients/age.js';
+import { ageSettings } from '../patients/store.js';
 
 /**
  * Checks shared by the writes of patient records. Every function takes the entity manager of a tenant
  * transaction, so a patient or record of another tenant is not found.
  */
 
-/** Throws NOT_FOUND when the patient does not exist in the tenant; returns its birth date. */
-export async function requirePatient(em: EntityManager, patientId: string): Promise<{ birthDate: string }> {
-  const patient = await em.findOne(Patient, { id: patientId }, { fields: ['id', 'birthDate'] });
+/** The birth date and time of death of a patient, which bound the times of the patient's records. */
+export interface PatientLifetime {
+  birthDate: string;
+  deceasedAt: Date | null;
+}
+
+/** A time given in the input, with the field that carries it. A null or undefined time is not checked. */
+export interface TimedField {
+  field: string;
+  at: Date | null | undefined;
+}
+
+/** Throws NOT_FOUND when the patient does not exist in the tenant; returns its birth date and time of death. */
+export async function requirePatient(em: EntityManager, patientId: string): Promise<PatientLifetime> {
+  const patient = await em.findOne(Patient, { id: patientId }, { fields: ['id', 'birthDate', 'deceasedAt'] });
   if (!patient) throw HmsError.notFound('Patient', patientId);
-  return { birthDate: patient.birthDate };
+  return { birthDate: patient.birthDate, deceasedAt: patient.deceasedAt ?? null };
+}
+
+/**
+ * Throws BAD_USER_INPUT naming each field whose time is before the patient's birth date or after the
+ * patient's time of death. The birth date is compared with the local date in the tenant's time zone.
+ */
+export async function assertWithinLifetime(
+  em: EntityManager,
+  patient: PatientLifetime,
+  times: readonly TimedField[],
+): Promise<void> {
+  const checked = times.filter((time): time is { field: string; at: Date } => time.at != null);
+  if (checked.length === 0) return;
+  const { timeZone } = await ageSettings(em);
+  const errors: { field: string; message: string }[] = [];
+  for (const { field, at } of checked) {
+    if (localDateOf(at, timeZone) < patient.birthDate) {
+      errors.push({ field, message: `must not be before the patient's birth date (${patient.birthDate})` });
+    } else if (patient.deceasedAt && at.getTime() > patient.deceasedAt.getTime()) {
+      errors.push({
+        field,
+        message: `must not be after the patient's time of death (${patient.deceasedAt.toISOString()})`,
+      });
+    }
+  }
+  if (errors.length > 0) throw HmsError.badUserInput(errors);
+}
+
+/**
+ * Throws NOT_FOUND when the patient does not exist in the tenant, and BAD_USER_INPUT when a time
+ * falls outside the patient's lifetime (see assertWithinLifetime). Returns the patient's lifetime.
+ */
+export async function requirePatientLivingAt(
+  em: EntityManager,
+  patientId: string,
+  times: readonly TimedField[],
+): Promise<PatientLifetime> {
+  const patient = await requirePatient(em, patientId);
+  await assertWithinLifetime(em, patient, times);
+  return patient;
 }
 
 /** Encounter statuses that no record may be added to, because the encounter never took place. */

@@ -83,7 +83,7 @@ export async function admitPatient(
   const sourceId = sourceIdOf(errors, input.sourceId, 'input.sourceId');
   errors.throwIfAny();
 
-  await assertPatientExists(em, input.patientId);
+  await assertPatientExists(em, input.patientId, [{ field: 'input.admittedAt', at: admittedAt }]);
   await assertAttendingActive(em, input.attendingId);
   await assertDepartmentExists(em, input.departmentId ?? null);
   await assertEncounterSourceFree(em, sourceId);
@@ -143,7 +143,7 @@ export async function recordPastAdmission(
   const sourceId = sourceIdOf(errors, input.sourceId, 'input.sourceId');
   errors.throwIfAny();
 
-  await assertPatientExists(em, input.patientId);
+  await assertPatientExists(em, input.patientId, [{ field: 'input.admittedAt', at: input.admittedAt }]);
   await assertAttendingActive(em, input.attendingId);
   await assertDepartmentExists(em, input.departmentId ?? null);
   await assertEncounterSourceFree(em, sourceId);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
@@ -12,6 +13,7 @@ import {
   ok,
   OPEN_ENCOUNTER,
   registerPatient,
+  ROLE_PERMISSIONS,
   type TestTenant,
 } from '../../encounters/__tests__/support.js';
 
@@ -21,17 +23,24 @@ interface SummaryData {
   version: number;
   hospitalCourse: string | null;
   medicationsOnDischarge: string[];
+  followUp: string | null;
+  procedures: { text: string }[];
+  signedBy: { id: string } | null;
+  amendedBy: { id: string } | null;
+  amendedAt: string | null;
   diagnoses: { codeSystem: string | null; code: string | null; text: string }[];
   versions: {
     version: number;
     hospitalCourse: string | null;
     amendmentReason: string | null;
     writtenBy: { id: string };
+    writtenAt: string;
   }[];
 }
 
 const FIELDS = `
   id status version hospitalCourse medicationsOnDischarge followUp author { id } signedBy { id }
+  amendedBy { id } amendedAt
   diagnoses { codeSystem code text } procedures { text }
   versions { version hospitalCourse amendmentReason writtenBy { id } writtenAt }
 `;
@@ -78,6 +87,48 @@ describe('discharge summaries', () => {
     const ward = await createWard(harness, tenant, ['1']);
     return admit(harness, tenant, await registerPatient(harness, tenant), ward.beds['1']!);
   };
+
+  test('colleague amendment keeps omitted fields', async () => {
+    const encounterId = await stay();
+    const created = await ok<{ createDischargeSummary: SummaryData }>(
+      harness,
+      CREATE,
+      { encounterId, content: CONTENT },
+      tenant.tokens.doctor,
+    );
+    const id = created.createDischargeSummary.id;
+    const signed = await ok<{ signDischargeSummary: SummaryData }>(
+      harness,
+      SIGN,
+      { id },
+      tenant.tokens.doctor,
+    );
+    assert.equal(signed.signDischargeSummary.amendedBy, null);
+    const colleagueId = randomUUID();
+    const colleague = await harness.issuer.sign({
+      tid: tenant.tenantId,
+      sub: colleagueId,
+      roles: ['doctor'],
+      perms: [...ROLE_PERMISSIONS.doctor],
+    });
+
+    const amended = await ok<{ amendDischargeSummary: SummaryData }>(
+      harness,
+      AMEND,
+      { id, content: { followUp: 'Clinic in two weeks', procedures: null }, reason: 'Follow-up moved' },
+      colleague,
+    );
+
+    const result = amended.amendDischargeSummary;
+    assert.equal(result.followUp, 'Clinic in two weeks');
+    assert.equal(result.hospitalCourse, CONTENT.hospitalCourse);
+    assert.deepEqual(result.medicationsOnDischarge, CONTENT.medicationsOnDischarge);
+    assert.deepEqual(result.diagnoses, CONTENT.diagnoses);
+    assert.deepEqual(result.procedures, []);
+    assert.equal(result.signedBy?.id, tenant.userIds.doctor);
+    assert.equal(result.amendedBy?.id, colleagueId);
+    assert.equal(result.amendedAt, result.versions[1]!.writtenAt);
+  });
 
   test('draft, sign and amend', async () => {
     const encounterId = await stay();

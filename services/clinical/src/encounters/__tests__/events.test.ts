@@ -241,7 +241,7 @@ describe('encounter events and audit records', () => {
       harness,
       'mutation ($id: ID!) { amendNote(id: $id, content: { text: "Corrected" }, reason: "Typo") { id } }',
       { id: note.createNote.id },
-      tenant.tokens.doctor,
+      tenant.tokens.nurse,
     );
 
     const rows = await outboxOf(tenant, before);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { errorCodes } from '@hms/test-kit';
@@ -9,6 +10,7 @@ import {
   ok,
   OPEN_ENCOUNTER,
   registerPatient,
+  ROLE_PERMISSIONS,
   type TestTenant,
 } from '../../encounters/__tests__/support.js';
 
@@ -26,16 +28,20 @@ interface NoteData {
   } | null;
   author: { id: string };
   signedBy: { id: string } | null;
+  signedAt: string | null;
+  amendedBy: { id: string } | null;
+  amendedAt: string | null;
   versions: {
     version: number;
     text: string | null;
     writtenBy: { id: string };
+    writtenAt: string;
     amendmentReason: string | null;
   }[];
 }
 
 const NOTE_FIELDS = `
-  id kind status version text author { id } signedBy { id } signedAt
+  id kind status version text author { id } signedBy { id } signedAt amendedBy { id } amendedAt
   soap { subjective objective assessment plan }
   versions { version text writtenBy { id } writtenAt amendmentReason soap { plan } }
 `;
@@ -132,6 +138,56 @@ describe('clinical notes', () => {
         [2, 'Stable overnight. Febrile at 04:00', 'Late entry'],
       ],
     );
+  });
+
+  test('amendment keeps omitted SOAP sections', async () => {
+    const note = await create('SOAP', {
+      soap: { subjective: 'Cough', objective: 'Crackles', assessment: 'Pneumonia', plan: 'Amoxicillin' },
+    });
+    const signed = await ok<{ signNote: NoteData }>(harness, SIGN, { id: note.id }, tenant.tokens.doctor);
+    assert.equal(signed.signNote.amendedBy, null);
+    assert.equal(signed.signNote.amendedAt, null);
+
+    const amended = await ok<{ amendNote: NoteData }>(
+      harness,
+      AMEND,
+      { id: note.id, content: { soap: { plan: 'Doxycycline', assessment: null } }, reason: 'Allergy found' },
+      tenant.tokens.doctor,
+    );
+
+    const result = amended.amendNote;
+    assert.deepEqual(result.soap, {
+      subjective: 'Cough',
+      objective: 'Crackles',
+      assessment: null,
+      plan: 'Doxycycline',
+    });
+    assert.equal(result.signedBy?.id, tenant.userIds.doctor);
+    assert.equal(result.signedAt, signed.signNote.signedAt);
+    assert.equal(result.amendedBy?.id, tenant.userIds.doctor);
+    assert.equal(result.amendedAt, result.versions[1]!.writtenAt);
+  });
+
+  test('only the author amends a signed note', async () => {
+    const note = await create('PROGRESS', { text: 'Stable' });
+    await ok(harness, SIGN, { id: note.id }, tenant.tokens.doctor);
+    const otherDoctor = await harness.issuer.sign({
+      tid: tenant.tenantId,
+      sub: randomUUID(),
+      roles: ['doctor'],
+      perms: [...ROLE_PERMISSIONS.doctor],
+    });
+
+    const { body } = await harness.graphql(
+      AMEND,
+      { id: note.id, content: { text: 'Rewritten by a colleague' }, reason: 'Disagree' },
+      otherDoctor,
+    );
+    const after = await ok<{ note: NoteData }>(harness, GET, { id: note.id }, tenant.tokens.doctor);
+
+    assert.deepEqual(errorCodes(body), ['FORBIDDEN']);
+    assert.equal(after.note.version, 1);
+    assert.equal(after.note.text, 'Stable');
   });
 
   test('draft cannot be amended', async () => {
