@@ -1,7 +1,7 @@
 // Provides the staff account that imports a population. No built-in role may
-// both manage wards and write clinical records, and the imported records name
-// the importing user as their recorder and prescriber (and as the attending of
-// encounters whose practitioner is not looked up), so imports run as a user of
+// both manage wards and write clinical records. The imported records also name
+// the importing user as their recorder and prescriber, and as the attending of
+// encounters whose practitioner is not looked up. So imports run as a user of
 // their own, "FHIR import", with a custom role.
 import { randomBytes } from 'node:crypto';
 import { GatewayClient, GatewayError } from './gateway-client.js';
@@ -54,10 +54,10 @@ const CHANGE_PASSWORD = `mutation ImportChangePassword($current: String!, $next:
 /**
  * Creates the role IMPORT_ROLE and the user fhir-import@<the admin's email
  * domain> when they are missing, gives the role every IMPORT_PERMISSIONS, and
- * sets a new random password, which it returns. Safe to run before every import:
- * for an existing user, the administrator's reset password is one the user must
- * change, so the user then changes it to another random one; until then, its
- * tokens carry no permissions.
+ * sets a new random password, which it returns. Safe to run before every import.
+ * An existing user must change the password the administrator resets, because
+ * its tokens carry no permissions until then. So the user changes it to another
+ * random one itself.
  */
 export async function ensureImportUser(admin: AdminCredentials): Promise<ImportUser> {
   const client = new GatewayClient({

@@ -17,7 +17,7 @@ export const WARD_MANAGE = 'ward:manage';
 export const ADMISSION_WRITE = 'admission:write';
 export const BED_UPDATE = 'bed:update';
 
-/** Who may see wards, beds and the census: whoever manages, admits to or turns over beds, or reads encounters. */
+/** Permissions that let a user read wards, beds and the census: managing, admitting, turning over beds, or reading encounters. */
 export const WARD_READERS = [WARD_MANAGE, ADMISSION_WRITE, BED_UPDATE, ENCOUNTER_READ];
 
 /** Returns the tenant after checking `permission`. Throws FORBIDDEN or UNAUTHENTICATED otherwise. */
@@ -37,7 +37,7 @@ export function tenantWithAny(context: SubgraphContext, permissions: readonly st
   return requireTenant(context);
 }
 
-/** The caller as the actor of a write: the user who becomes attending, author or recorder by default. */
+/** Returns the caller as the actor of a write: the default attending, author or recorder. */
 export function actorOf(context: SubgraphContext): Actor {
   return { userId: requirePrincipal(context).subject, origin: context };
 }

@@ -310,8 +310,8 @@ export class ClinicalLoaders {
   }
 
   /**
-   * The loader of Patient.encounters pages for one set of arguments. Pages of every patient requested
-   * with the same arguments come from one windowed query and one count.
+   * Returns the loader of Patient.encounters pages for one set of arguments. Pages of every patient
+   * requested with the same arguments come from one windowed query and one count.
    */
   encounterPages(args: EncounterListArguments): DataLoader<string, Connection<Encounter>> {
     const size = pageSize(args.first);
@@ -354,7 +354,7 @@ export class ClinicalLoaders {
           return em.map(Encounter, row);
         });
         const byPatient = groupBy(encounters, (encounter) => encounter.patientId);
-        // Only the rows of the pages are read. The extra row per patient only tells about a next page.
+        // Only the rows of the pages are read. The extra row per patient only shows whether a next page exists.
         await this.audit(
           em,
           ENCOUNTER_READ,
