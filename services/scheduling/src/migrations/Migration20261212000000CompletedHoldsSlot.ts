@@ -9,14 +9,16 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261212000000CompletedHoldsSlot extends Migration {
   override async up(): Promise<void> {
-    // NOTE: a database where a visit completed early was already booked over holds a COMPLETED and
-    // a BOOKED appointment of one practitioner at the same time, and this constraint fails to build.
-    // Cancel or move one of each such pair first: the error names the conflicting key.
+    // Visits completed before this migration keep the old rule: a database where one was already
+    // booked over would otherwise fail to build the constraint. Completions from now on hold their
+    // slot, so the cut-off is the time the migration runs, written into the predicate as a constant.
+    const since = new Date().toISOString();
     this.addSql('alter table scheduling.appointments drop constraint appointments_practitioner_overlap');
     this.addSql(`
       alter table scheduling.appointments add constraint appointments_practitioner_overlap exclude using gist
         (tenant_id with =, practitioner_id with =, during with &&)
-        where (kind = 'SCHEDULED' and status in ('BOOKED', 'CHECKED_IN', 'IN_PROGRESS', 'COMPLETED'))`);
+        where (kind = 'SCHEDULED' and (status in ('BOOKED', 'CHECKED_IN', 'IN_PROGRESS')
+          or (status = 'COMPLETED' and completed_at >= '${since}'::timestamptz)))`);
   }
 
   override async down(): Promise<void> {

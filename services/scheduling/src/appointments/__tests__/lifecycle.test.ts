@@ -147,7 +147,11 @@ describe('appointment life cycle', () => {
     assert.equal(errorCode(early.body), 'CONFLICT');
     assert.equal(early.body.errors?.[0]?.extensions?.reason, 'TOO_EARLY');
 
-    await admin.query("update scheduling.appointments set status = 'COMPLETED' where id = $1", [id]);
+    // Completed as the transition does, with its completion time.
+    await admin.query(
+      "update scheduling.appointments set status = 'COMPLETED', completed_at = now() where id = $1",
+      [id],
+    );
     const other = await harness.addPatient(tenantId);
     const again = await harness.graphql(BOOK, { input: { ...slot, patientId: other } }, token);
     assert.equal(errorCode(again.body), 'CONFLICT');
