@@ -1,8 +1,8 @@
 // Measures the import of Synthea's ambulatory encounters as past appointments. It starts identity,
 // clinical, scheduling, the gateway (with its default rate limits) and the outbox relays in this
-// process on free loopback ports against the test database (HMS_TEST_DATABASE), creates a tenant,
-// imports the bundles' patients without history, waits until scheduling has copied them, and then
-// runs the appointment import twice, printing the time and counts of each run.
+// process, on free loopback ports and against the test database (HMS_TEST_DATABASE). It then creates
+// a tenant and imports the bundles' patients without history. Once scheduling has copied them, it
+// runs the appointment import twice and prints the time and counts of each run.
 //
 // Usage: HMS_TEST_DATABASE=hms_test npx tsx scripts/bench/appointment-import.ts [--once] FHIR_DIR...
 import { parseArgs } from 'node:util';

@@ -42,8 +42,8 @@ async function main(): Promise<void> {
     tenantSlug: tenant.slug,
     email: importUser.email,
     password: importUser.password,
-    // The administrator finds or creates each encounter's practitioner, who becomes its attending;
-    // the appointment import that runs next finds the same users by their NPI email.
+    // The administrator finds or creates each encounter's practitioner, who becomes its attending.
+    // The appointment import that runs next finds the same users by their NPI email.
     practitionerAccount: { email: admin.email, password: admin.password },
     paths: positionals,
     log: (line) => appendFileSync(DETAIL_LOG, `${line}\n`),

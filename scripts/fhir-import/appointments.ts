@@ -226,8 +226,8 @@ export async function importAppointments(
     };
   };
 
-  // Scheduling copies new patients and users from Kafka events; until it has, it rejects the items
-  // that name them as UNKNOWN_PARTICIPANT, and only those are sent again.
+  // Scheduling copies new patients and users from Kafka events. Until it has, it rejects the items
+  // that name them as UNKNOWN_PARTICIPANT, so only those items are sent again.
   const sendBatch = async (batch: PendingImport[]): Promise<void> => {
     let results: ImportItemResult[];
     try {

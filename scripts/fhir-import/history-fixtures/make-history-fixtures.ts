@@ -1,4 +1,5 @@
-// Rebuilds the history fixtures from the demo population's Synthea output:
+// Rebuilds the history fixtures from the demo population's Synthea output.
+// Commands:
 //   scripts/synthea/generate --seed 42 --population 150
 //   npx tsx scripts/fhir-import/history-fixtures/make-history-fixtures.ts .local/synthea/output/seed-42-p150/fhir
 // Each fixture is one patient's bundle cut down to the resource types the

@@ -17,7 +17,7 @@ export const Encounter = defineEntity({
     patientId: p.uuid(),
     encounterClass: p.enum(ENCOUNTER_CLASSES).fieldName('class'),
     status: p.enum(ENCOUNTER_STATUSES),
-    /** Why the encounter was cancelled or marked entered in error. */
+    /** Reason the encounter was cancelled or marked entered in error. */
     statusReason: p.text().nullable(),
     chiefComplaint: p.text().nullable(),
     departmentId: p.uuid().nullable(),

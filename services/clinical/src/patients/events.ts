@@ -122,9 +122,9 @@ export async function auditReads(
   );
   if (unread.length === 0) return;
 
-  // Marked before any await, so a concurrent batch of the same request (open encounters and the
-  // encounter list of one patient, say) neither records them again nor reads the setting again, which
-  // keeps the statement count of a request independent of the batches' timing.
+  // Marked before any await, so a concurrent batch of the same request (such as open encounters and
+  // the encounter list of one patient) neither records them again nor reads the setting again.
+  // The statement count of a request then does not depend on the batches' timing.
   for (const read of unread) audited.add(read.id);
   if (!(await readAuditEnabled(em))) return;
   await publisher.recordAudits(

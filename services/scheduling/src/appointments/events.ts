@@ -195,8 +195,8 @@ export async function appointmentStatusChanged(
 
 /**
  * Writes one READ audit record per appointment this request has not read yet, with one insert, when
- * the tenant audits reads: an appointment shows who sees which practitioner and when, which is
- * patient data. Call it in the transaction that read the appointments.
+ * the tenant audits reads. An appointment records which patient visits which practitioner and when,
+ * so it is patient data. Call it in the transaction that read the appointments.
  */
 export async function auditAppointmentReads(
   em: EntityManager,

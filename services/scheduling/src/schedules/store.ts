@@ -157,9 +157,9 @@ function firstOverlap(windows: readonly DayWindow[]): [DayWindow, DayWindow] | u
  * Creates or replaces the schedule of a practitioner, and writes its event and audit record naming
  * the changed fields. The practitioner must be an active user identity announced.
  *
- * NOTE: a practitioner has one schedule, so one department and location for every weekday; a
- * practitioner who works in two departments needs a schedule per department, which this does not
- * model yet.
+ * NOTE: a practitioner has one schedule, so one department and location for every weekday.
+ * A practitioner who works in two departments would need a schedule per department, which is not
+ * modelled yet.
  */
 export async function setSchedule(
   em: EntityManager,

@@ -508,7 +508,7 @@ export const WaitlistEntryChangedSchema: GenMessage<WaitlistEntryChanged> = /*@_
   messageDesc(file_hms_scheduling_v1_events, 10);
 
 /**
- * How an appointment came about.
+ * Origin of an appointment.
  *
  * @generated from enum hms.scheduling.v1.AppointmentKind
  */
@@ -547,7 +547,7 @@ export const AppointmentKindSchema: GenEnum<AppointmentKind> = /*@__PURE__*/
   enumDesc(file_hms_scheduling_v1_events, 0);
 
 /**
- * Why an appointment was cancelled.
+ * Reason an appointment was cancelled.
  *
  * @generated from enum hms.scheduling.v1.CancellationReason
  */
